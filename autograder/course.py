@@ -1,0 +1,198 @@
+"""nbgrader over the course layout: release, autograde a class, collect scores, feedback.
+
+Every nbgrader call runs as a subprocess in the course root (nbgrader reads ``nbgrader_config.py``
+from there, and traitlets state leaks between in-process runs), with the virtual environment's
+``bin/`` on PATH (nbgrader calls ``alembic`` by name) and ``COURSE_REFERENCE_DIR`` pointing at the
+reference implementations that hidden checks load.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "autograder" / "reference"
+
+
+def chapters(root: Path = REPO) -> list[str]:
+    """Chapter folders of ``notebooks/`` (``01_intro``, ``02_qlearning``, ...), in order."""
+    src = Path(root) / "notebooks"
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and p.name[:2].isdigit())
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader and the kernels it starts."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.setdefault("COURSE_REFERENCE_DIR", str(REFERENCE_DIR))
+    env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    return env
+
+
+def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``python -m nbgrader *args`` in ``root``; output captured, never raises on failure."""
+    try:
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return subprocess.CompletedProcess(exc.cmd, 124, out, f"timed out after {timeout} s")
+
+
+def release(root: Path = REPO, which: list[str] | None = None) -> list[str]:
+    """Build the student release of each chapter into ``release/<chapter>/``; returns the chapters.
+
+    Raises RuntimeError with nbgrader's output when a chapter fails to build.
+    """
+    built = []
+    for chapter in which or chapters(root):
+        result = run_nbgrader(["generate_assignment", chapter, "--force"], root)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n"
+                               f"{result.stdout}\n{result.stderr}")
+        built.append(chapter)
+    return built
+
+
+@dataclass
+class Outcome:
+    """One student's grade for one chapter."""
+
+    student: str
+    chapter: str
+    scores: dict[str, float] = field(default_factory=dict)  # grade_id -> points
+    max_scores: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(self.scores.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(self.max_scores.values())
+
+
+def _check_notebooks(sub_dir: Path, expected: list[str]) -> list[str]:
+    """Messages for missing or unreadable notebooks; unreadable ones are moved aside."""
+    import nbformat
+
+    messages = []
+    for name in expected:
+        path = sub_dir / name
+        if not path.exists():
+            messages.append(f"{name} is missing: its exercises score 0")
+            continue
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:  # invalid JSON or not a notebook
+            messages.append(f"{name} could not be read ({type(exc).__name__}: {str(exc)[:120]}): "
+                            "its exercises score 0")
+            path.rename(path.with_suffix(".ipynb.unreadable"))
+    return messages
+
+
+def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outcome) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        assignment = gb.find_assignment(chapter)
+        for nb in assignment.notebooks:
+            for cell in nb.grade_cells:
+                outcome.max_scores[cell.name] = float(cell.max_score)
+                outcome.scores.setdefault(cell.name, 0.0)
+        try:
+            submission = gb.find_submission(chapter, student)
+        except MissingEntry:
+            return
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                outcome.scores[grade.name] = float(grade.score or 0.0)
+
+
+def autograde(submissions: Path, root: Path = REPO, which: list[str] | None = None,
+              timeout: int | None = None, student_timeout: float = 1800) -> list[Outcome]:
+    """Autograde every ``<student>/<chapter>/`` of ``submissions``; one bad submission never stops
+    the rest.
+
+    Submissions are copied into ``<root>/submitted/`` (unless they are already there). Each student
+    is graded in their own nbgrader process; missing or unreadable notebooks, exercises that raise and
+    cells that exceed ``timeout`` seconds cost only their own points, and each is reported.
+    """
+    root = Path(root).resolve()
+    submissions = Path(submissions).resolve()
+    target = root / "submitted"
+    if submissions != target:
+        target.mkdir(exist_ok=True)
+        for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+            shutil.copytree(student_dir, target / student_dir.name, dirs_exist_ok=True)
+    wanted = set(which or chapters(root))
+    needs_release = sorted(c for c in wanted if not (root / "release" / c).is_dir()
+                           or not (root / "gradebook.db").exists())
+    if needs_release:
+        release(root, needs_release)
+    outcomes = []
+    for student_dir in sorted(p for p in target.iterdir() if p.is_dir()):
+        for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in wanted):
+            student, chapter = student_dir.name, chapter_dir.name
+            outcome = Outcome(student, chapter)
+            expected = sorted(p.name for p in (root / "release" / chapter).glob("*.ipynb"))
+            outcome.messages += _check_notebooks(chapter_dir, expected)
+            args = ["autograde", chapter, "--student", student, "--force"]
+            if timeout is not None:
+                args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
+            result = run_nbgrader(args, root, timeout=student_timeout)
+            if result.returncode != 0:
+                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+                outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
+            outcome.messages += _cell_problems(root / "autograded" / student / chapter)
+            _scores_from_gradebook(root, chapter, student, outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _cell_problems(folder: Path) -> list[str]:
+    """One line per graded cell of the autograded notebooks that raised or timed out."""
+    messages = []
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb.get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if not meta.get("grade") and not meta.get("solution"):
+                continue
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    text = f"{out.get('ename')}: {out.get('evalue', '')}".strip()
+                    messages.append(f"{path.name}/{meta.get('grade_id')}: {text[:200]}")
+    return messages
+
+
+def write_csv(outcomes: list[Outcome], path: Path) -> Path:
+    """Write one row per (student, chapter): points per exercise, total, maximum, messages."""
+    cells = sorted({name for o in outcomes for name in o.max_scores})
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "chapter", *cells, "total", "max_total", "messages"])
+        for o in outcomes:
+            writer.writerow([o.student, o.chapter, *[_fmt(o.scores.get(c)) for c in cells],
+                             _fmt(o.total), _fmt(o.max_total), " || ".join(o.messages)])
+    return Path(path)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def feedback(root: Path = REPO, which: list[str] | None = None) -> None:
+    """``nbgrader generate_feedback`` for each chapter: HTML in ``feedback/<student>/<chapter>/``."""
+    for chapter in which or chapters(root):
+        result = run_nbgrader(["generate_feedback", chapter, "--force"], root)
+        if result.returncode != 0:
+            raise RuntimeError(f"generate_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")

@@ -1,0 +1,29 @@
+"""Helpers for the Deep RL Workbook's chapter notebooks.
+
+Small modules, each named for what it holds:
+
+- ``config``     fast mode (``COURSE_FAST=1``), device choice, seeding
+- ``envs``       make and seed environments, the course's grid world, tabular models of toy-text envs
+- ``plots``      learning curves over seeds, value heatmaps with greedy-policy arrows
+- ``video``      record an episode and show it inline as an animated image (no ffmpeg)
+- ``widgets``    slider panels with a Run button, a progress bar and a redrawn plot
+- ``evaluation`` run N episodes of a policy, mean and spread of the returns
+- ``logger``     a progress-aware training-loop logger with a live learning curve
+- ``checks``     the visible checks' helpers: shape, type and closeness with clear messages
+- ``grading``    loads the instructor's reference for hidden checks (instructors only)
+- ``doctor``     prints the versions that matter and says what is wrong
+
+Nothing here is the answer to an exercise.
+"""
+import os as _os
+
+# pygame (pulled in by gymnasium's renderers) greets on import; keep notebook outputs clean.
+_os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# rgb_array rendering needs no window; without a display SDL would complain on stderr.
+if not (_os.environ.get("DISPLAY") or _os.environ.get("WAYLAND_DISPLAY")):
+    _os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+from .config import FAST, device, fast_mode, pick, seed_everything  # noqa: E402
+
+__all__ = ["FAST", "device", "fast_mode", "pick", "seed_everything"]
+__version__ = "0.1.0"

@@ -1,0 +1,112 @@
+"""Checks for exercises: types, shapes and values, with messages that say what was expected.
+
+Visible checks in the notebooks and the instructors' hidden checks both use these functions. A failed
+check raises ``AssertionError`` whose message names the expected and the received value and, when
+the answer matches a known silent bug, which bug it looks like::
+
+    check_close(q_values, expected, "Q", mistakes={"bootstrapped through a terminal state": wrong})
+
+Values are compared element by element in plain Python floats, so a notebook that rebinds numpy's or
+torch's comparison functions cannot make a wrong answer pass. Nothing is written to stderr.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+
+def _as_array(x: Any) -> np.ndarray:
+    """A float64 numpy array of a number, list, numpy array or torch tensor (detached, on CPU)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
+        x = x.detach().cpu().numpy()
+    return np.array(x, dtype=np.float64)
+
+
+def _flat(x: np.ndarray) -> list[float]:
+    return [float(v) for v in np.ravel(x).tolist()]
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of an array, tensor, number or nested list (``()`` for a number)."""
+    if hasattr(x, "shape"):
+        return tuple(int(d) for d in x.shape)
+    return tuple(np.shape(x))
+
+
+def check_type(value: Any, types: type | tuple[type, ...], name: str) -> None:
+    """Fail unless ``value`` is an instance of ``types``."""
+    if not isinstance(value, types):
+        wanted = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise AssertionError(f"{name}: expected a {wanted}, got {type(value).__name__} ({value!r:.80})")
+
+
+def check_shape(value: Any, expected: tuple[int, ...], name: str) -> None:
+    """Fail unless ``value`` has exactly ``expected`` shape, naming the classic (N,) vs (N, 1) bug."""
+    got = shape_of(value)
+    expected = tuple(expected)
+    if got == expected:
+        return
+    hint = ""
+    if got == expected + (1,) or expected == got + (1,):
+        hint = (" A trailing dimension of 1 is the classic silent bug: (N,) combined with (N, 1) "
+                "broadcasts to (N, N). Use .squeeze(-1) or .unsqueeze(-1) deliberately.")
+    elif len(got) == len(expected) and got == tuple(reversed(expected)):
+        hint = " The axes look swapped."
+    raise AssertionError(f"{name}: expected shape {expected}, got {got}.{hint}")
+
+
+def is_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5) -> bool:
+    """True when shapes agree and every element satisfies |a - e| <= atol + rtol * |e|.
+
+    NaN is never close to anything. Computed in plain Python floats.
+    """
+    a, e = _as_array(actual), _as_array(expected)
+    if a.shape != e.shape:
+        return False
+    for x, y in zip(_flat(a), _flat(e)):
+        diff = x - y if x >= y else y - x
+        tol = atol + rtol * (y if y >= 0 else -y)
+        if not diff <= tol:  # also False for NaN
+            return False
+    return True
+
+
+def _preview(x: np.ndarray, limit: int = 8) -> str:
+    flat = _flat(x)
+    body = ", ".join(f"{v:.4g}" for v in flat[:limit])
+    return f"[{body}{', ...' if len(flat) > limit else ''}]" if x.ndim else body
+
+
+def check_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol: float = 1e-5,
+                mistakes: Mapping[str, Any] | None = None, hint: str = "") -> None:
+    """Fail unless ``actual`` equals ``expected`` within the tolerances (shape first, then values).
+
+    Args:
+        mistakes: ``{description: the value that mistake produces}``; when ``actual`` matches one of
+            them, the message says "this looks like: <description>".
+        hint: a sentence added to the message when the values differ.
+    """
+    a, e = _as_array(actual), _as_array(expected)
+    check_shape(a, e.shape, name)
+    if is_close(a, e, atol, rtol):
+        return
+    for description, wrong in (mistakes or {}).items():
+        if is_close(a, wrong, atol, rtol):
+            raise AssertionError(f"{name}: this looks like a known mistake: {description}. "
+                                 f"Expected {_preview(e)}, got {_preview(a)}.")
+    worst = max(range(e.size), key=lambda i: abs(_flat(a)[i] - _flat(e)[i])) if e.size else 0
+    where = f" (largest difference at flat index {worst})" if e.ndim else ""
+    raise AssertionError(f"{name}: expected {_preview(e)}, got {_preview(a)}{where}; "
+                         f"tolerance atol={atol:g}, rtol={rtol:g}.{(' ' + hint) if hint else ''}")
+
+
+def check_all(cases: Iterable[tuple[str, Any, Any]], atol: float = 1e-6, rtol: float = 1e-5) -> None:
+    """``check_close`` over ``(name, actual, expected)`` triples."""
+    for name, actual, expected in cases:
+        check_close(actual, expected, name, atol, rtol)
+
+
+def passed(message: str) -> None:
+    """Print a green tick and ``message`` (on stdout)."""
+    print(f"\u2714 {message}")
