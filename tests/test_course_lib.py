@@ -1,0 +1,176 @@
+"""Unit tests of course_lib, with expectations computed by hand."""
+from __future__ import annotations
+
+import os
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from course_lib import checks, config
+from course_lib.envs import GridWorld, make_env, tabular_model
+from course_lib.evaluation import evaluate
+from course_lib.plots import plot_learning_curves, plot_values, smooth
+from course_lib.video import gif_bytes, record_episode
+
+matplotlib.use("Agg")
+
+
+# ------------------------------------------------------------------ config
+def test_fast_mode_follows_env(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert config.fast_mode() and config.pick(1, 2) == 1
+    monkeypatch.setenv("COURSE_FAST", "0")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert not config.fast_mode(), "COURSE_FAST=0 forces full mode even under nbgrader"
+    monkeypatch.delenv("COURSE_FAST")
+    assert config.fast_mode(), "nbgrader execution implies fast mode"
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert not config.fast_mode() and config.pick(1, 2) == 2
+
+
+# ------------------------------------------------------------------ envs
+def test_make_env_seeds_reproducibly():
+    a, b = make_env("CartPole-v1", seed=3), make_env("CartPole-v1", seed=3)
+    assert [a.action_space.sample() for _ in range(20)] == [b.action_space.sample() for _ in range(20)]
+    np.testing.assert_array_equal(a.reset()[0], b.reset()[0])
+
+
+def test_make_env_unknown_id_names_close_match():
+    with pytest.raises(ValueError, match="CartPole-v1"):
+        make_env("CartPol-v1")
+
+
+def test_gridworld_passes_gymnasium_checker():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(GridWorld(slip=0.2), skip_render_check=True)
+        check_env(make_env("course/GridWorld-v0", render_mode="rgb_array").unwrapped)
+
+
+def test_gridworld_dynamics_by_hand():
+    env = GridWorld(["S.G", "H.."], slip=0.0)
+    s, _ = env.reset(seed=0)
+    assert s == 0
+    assert env.step(2)[:4] == (1, 0.0, False, False)          # right onto floor
+    assert env.step(2)[:4] == (2, 1.0, True, False)           # right onto the goal
+    env.reset()
+    assert env.step(1)[:4] == (3, 0.0, True, False)           # down into the hole
+    env = GridWorld(["S#G"], slip=0.0)
+    env.reset(seed=0)
+    assert env.step(2)[0] == 0, "a wall leaves the agent in place"
+
+
+def test_gridworld_slip_splits_perpendicular():
+    env = GridWorld(["...", ".S.", "..."], slip=0.4)
+    P, R, terminal = tabular_model(env)
+    # from the centre (4), 'right' goes right (5) with 0.6, up (1) and down (7) with 0.2 each
+    np.testing.assert_allclose(P[4, 2, [5, 1, 7]], [0.6, 0.2, 0.2])
+    np.testing.assert_allclose(P.sum(axis=2), 1.0)
+    assert not terminal.any() and np.all(R == 0)
+
+
+def test_tabular_model_frozenlake():
+    env = make_env("FrozenLake-v1", is_slippery=False)
+    P, R, terminal = tabular_model(env)
+    assert P.shape == (16, 4, 16) and R.shape == (16, 4)
+    assert sorted(np.flatnonzero(terminal)) == [5, 7, 11, 12, 15]
+    assert P[14, 2, 15] == 1.0 and R[14, 2] == 1.0                   # right from 14 reaches the goal
+
+
+def test_registered_gridworld_has_time_limit():
+    env = make_env("course/GridWorld-v0", seed=0, desc=["S..", "...", "..G"])
+    env.reset(seed=0)
+    for i in range(100):
+        _, _, terminated, truncated, _ = env.step(3)                  # bump into the top wall forever
+        if truncated:
+            break
+    assert (i, terminated, truncated) == (99, False, True)
+
+
+# ------------------------------------------------------------------ evaluation, video
+def test_evaluate_counts_returns_by_hand():
+    env = GridWorld(["S.G"], slip=0.0)
+    result = evaluate(env, lambda s: 2, n_episodes=3)
+    assert result.mean == 1.0 and result.std == 0.0 and list(result.lengths) == [2, 2, 2]
+
+
+def test_record_episode_and_gif():
+    env = GridWorld(["S.G"], render_mode="rgb_array")
+    frames, total = record_episode(env, lambda s: 2, seed=0)
+    assert len(frames) == 3 and total == 1.0 and frames[0].shape == (48, 144, 3)
+    data = gif_bytes(frames, fps=5)
+    assert data[:6] == b"GIF89a"
+
+
+def test_record_episode_needs_rgb_array():
+    with pytest.raises(ValueError, match="rgb_array"):
+        record_episode(GridWorld(), lambda s: 0)
+
+
+# ------------------------------------------------------------------ plots
+def test_smooth_by_hand():
+    np.testing.assert_allclose(smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
+
+
+def test_plots_draw_bands_and_arrows():
+    ax = plot_learning_curves({"a": np.array([[0, 1, 2], [2, 3, 4]])}, threshold=3)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [1, 2, 3])              # the mean of two seeds
+    assert len(ax.collections) == 1                                      # one spread band
+    ax = plot_values(np.arange(4.0), (2, 2), policy=np.array([2, 1, 0, 3]), desc=["S.", ".G"])
+    assert len(ax.patches) == 3                                          # no arrow on the goal
+    with pytest.raises(ValueError, match=r"\(4,\)"):
+        plot_values(np.arange(5.0), (2, 2))
+
+
+# ------------------------------------------------------------------ checks
+def test_check_shape_names_broadcast_bug():
+    with pytest.raises(AssertionError, match=r"expected shape \(4,\), got \(4, 1\).*broadcasts"):
+        checks.check_shape(np.zeros((4, 1)), (4,), "x")
+
+
+def test_check_close_names_known_mistake():
+    with pytest.raises(AssertionError, match="off by one"):
+        checks.check_close(0.75, 1.5, "G", mistakes={"off by one": 0.75})
+    with pytest.raises(AssertionError, match=r"expected 1\.5, got 2"):
+        checks.check_close(2.0, 1.5, "G")
+    checks.check_close([1.0, 2.0], np.array([1.0, 2.0 + 1e-9]), "ok")
+
+
+def test_checks_survive_rebound_numpy(monkeypatch):
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    assert not checks.is_close([1.0], [2.0])
+    assert not checks.is_close([float("nan")], [float("nan")])
+
+
+def test_checks_accept_torch():
+    import torch
+    checks.check_close(torch.tensor([1.0, 2.0], requires_grad=True) * 1, [1.0, 2.0], "t")
+
+
+# ------------------------------------------------------------------ grading loader
+def test_load_reference_is_fresh(monkeypatch):
+    from course_lib.grading import load_reference
+    a, b = load_reference("01_intro"), load_reference("01_intro")
+    assert a is not b and a.checks is not checks
+    monkeypatch.setattr(checks, "is_close", lambda *x, **k: True)
+    assert not a.checks.is_close(1.0, 2.0)
+
+
+def test_load_reference_needs_the_instructor_dir(monkeypatch):
+    from course_lib.grading import load_reference
+    monkeypatch.delenv("COURSE_REFERENCE_DIR")
+    with pytest.raises(RuntimeError, match="hidden check"):
+        load_reference("01_intro")
+
+
+def test_doctor_reports_missing_env_id(capsys):
+    from course_lib.doctor import doctor
+    problems = doctor(env_ids=("CartPole-v1", "CartPol-v9"), lab=False)
+    assert any("CartPol-v9" in p and "CartPole" in p for p in problems)
+    assert "problem" in capsys.readouterr().out
+    assert os.environ.get("COURSE_REFERENCE_DIR")

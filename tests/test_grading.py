@@ -1,0 +1,103 @@
+"""Grading end to end with the real nbgrader, for every chapter that has grading cases.
+
+For a chapter: build the release in a temporary course; check it holds no solution, hidden test or
+reference; then autograde, in one class, the instructor solution (full marks), the untouched release
+(zero), each realistic wrong answer of tests/grading_cases/case_<chapter>.py (loses points exactly on
+the exercises it breaks) and a cheat attempt (zero).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+
+import nbformat
+import pytest
+
+from autograder import course
+from helpers import chapter_notebooks, chapters, make_course, nbgrader_meta, with_replacements
+
+pytestmark = pytest.mark.slow
+CHAPTERS = [c for c in chapters() if importlib.util.find_spec(f"grading_cases.case_{c}") is not None]
+
+
+def test_every_chapter_has_grading_cases():
+    missing = [c for c in chapters() if c not in CHAPTERS]
+    assert not missing, f"chapters without tests/grading_cases/case_<chapter>.py: {missing}"
+
+
+def _solution_lines(nb) -> set[str]:
+    """Substantial code lines inside BEGIN/END SOLUTION regions of the source notebook."""
+    lines, inside = set(), False
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if "### BEGIN SOLUTION" in stripped:
+                inside = True
+            elif "### END SOLUTION" in stripped:
+                inside = False
+            elif inside and len(stripped) > 25 and not stripped.startswith(("#", '"""')):
+                lines.add(stripped)
+    return lines
+
+
+def check_release(root, chapter: str) -> None:
+    released = sorted((root / "release" / chapter).glob("*.ipynb"))
+    assert [p.name for p in released] == [p.name for p in chapter_notebooks(chapter)]
+    for path in released:
+        text = path.read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "load_reference"):
+            assert marker not in text, f"{path.name}: the release contains {marker!r}"
+        source = nbformat.read(root / "notebooks" / chapter / path.name, as_version=4)
+        release_code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        leaked = [ln for ln in _solution_lines(source) if ln in release_code]
+        # a line may legitimately appear elsewhere in the notebook (e.g. `return V`): only flag
+        # lines that appear nowhere outside solution regions of the source
+        outside = "\n".join(re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", c.source, flags=re.S)
+                            for c in source.cells)
+        leaked = [ln for ln in leaked if ln not in outside]
+        assert not leaked, f"{path.name}: solution code in the release: {leaked[:3]}"
+    for ref in (root / "release" / chapter).rglob("*"):
+        assert not ref.name.startswith("ch") or ref.suffix != ".py", f"reference file in release: {ref}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_grading_end_to_end(chapter, tmp_path):
+    cases = importlib.import_module(f"grading_cases.case_{chapter}")
+    root = make_course(tmp_path, chapter)
+    course.release(root, [chapter])
+    check_release(root, chapter)
+
+    sources = {p.name: p for p in (root / "notebooks" / chapter).glob("*.ipynb")}
+    releases = {p.name: p for p in (root / "release" / chapter).glob("*.ipynb")}
+    owner = {nbgrader_meta(c)["grade_id"]: name for name, p in sources.items()
+             for c in nbformat.read(p, as_version=4).cells if nbgrader_meta(c).get("solution")}
+
+    def submit(student: str, base: dict, replacements: dict[str, str]) -> None:
+        folder = root / "submitted" / student / chapter
+        folder.mkdir(parents=True)
+        for name, path in base.items():
+            mine = {g: code for g, code in replacements.items() if owner[g] == name}
+            nbformat.write(with_replacements(path, mine), folder / name)
+
+    submit("solution", sources, {})
+    submit("untouched", releases, {})
+    for student, (replacements, _) in cases.WRONG.items():
+        submit(student, sources, replacements)
+    submit("cheat", releases, cases.CHEAT)
+
+    outcomes = {o.student: o for o in course.autograde(root / "submitted", root, [chapter])}
+    report = "\n".join(f"{s}: {o.total:g}/{o.max_total:g} {o.scores} {o.messages}" for s, o in outcomes.items())
+    print(report)
+
+    full = outcomes["solution"]
+    assert full.max_total > 0 and full.max_total % 10 == 0, f"points should total a round number: {full.max_total}"
+    assert full.total == full.max_total, f"the solution must score full marks:\n{report}"
+    assert outcomes["untouched"].total == 0, f"the untouched release must score 0:\n{report}"
+    assert outcomes["cheat"].total == 0, f"rebinding checks must not earn points:\n{report}"
+    assert len(cases.WRONG) >= 3
+    for student, (_, losers) in cases.WRONG.items():
+        o = outcomes[student]
+        lost = {cell for cell, pts in o.scores.items() if pts < o.max_scores[cell]}
+        assert lost == set(losers), (f"{student}: expected to lose points on {sorted(losers)}, "
+                                     f"lost on {sorted(lost)}:\n{report}")
