@@ -77,7 +77,12 @@ def check_lab_extensions() -> list[str]:
                              capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return [f"could not list JupyterLab extensions: {exc}"]
-    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    return lab_extension_problems(out.stdout + out.stderr)
+
+
+def lab_extension_problems(listing: str) -> list[str]:
+    """Problems found in the text of ``jupyter labextension list``."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listing)
     problems = []
     for ext, purpose in LAB_EXTENSIONS.items():
         line = next((ln for ln in text.splitlines() if ln.strip().startswith(ext + " ")), None)

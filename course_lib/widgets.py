@@ -11,6 +11,8 @@ with the default values so the notebook still shows a plot.
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from typing import Any, Callable
 
@@ -44,8 +46,9 @@ def _control(name: str, spec: Any) -> widgets.Widget:
 class SliderPanel(widgets.VBox):
     """Controls, a Run button, a progress bar, a status line and an output area with the plot."""
 
-    def __init__(self, run: Callable[..., Any], controls: dict[str, Any], title: str = ""):
+    def __init__(self, run: Callable[..., Any], controls: dict[str, Any], title: str = "", deep: bool = False):
         self._run = run
+        self.title, self.deep = title, deep
         self.controls = {name: _control(name, spec) for name, spec in controls.items()}
         self.button = widgets.Button(description="Run", button_style="primary", icon="play",
                                      tooltip="Rerun the experiment with these values")
@@ -81,7 +84,9 @@ class SliderPanel(widgets.VBox):
                 result = self._run(progress=self._report, **self.values)
                 plt.show()
             self.runs += 1
-            self.status.value = f"done in {time.perf_counter() - start:.1f} s"
+            seconds = time.perf_counter() - start
+            self.status.value = f"done in {seconds:.1f} s"
+            self._record(seconds)
         except Exception as exc:  # shown in the panel: a slider run must not kill the notebook
             self.status.value = f"<span style='color:#c00'>{type(exc).__name__}: {exc}</span>"
             with self.output:
@@ -91,8 +96,17 @@ class SliderPanel(widgets.VBox):
             self.button.disabled = False
         return result
 
+    def _record(self, seconds: float) -> None:
+        """Append the run's duration to ``COURSE_METRICS_FILE`` when set (the benchmark reads it)."""
+        path = os.environ.get("COURSE_METRICS_FILE")
+        if path:
+            with open(path, "a") as fh:
+                fh.write(json.dumps({"kind": "slider", "title": self.title or self._run.__name__,
+                                     "deep": self.deep, "seconds": round(seconds, 3)}) + "\n")
 
-def slider_panel(run: Callable[..., Any], title: str = "", run_now: bool = True, **controls) -> SliderPanel:
+
+def slider_panel(run: Callable[..., Any], title: str = "", run_now: bool = True, deep: bool = False,
+                 **controls) -> SliderPanel:
     """Show a :class:`SliderPanel` for ``run`` and (by default) run it once with the defaults.
 
     Args:
@@ -100,10 +114,11 @@ def slider_panel(run: Callable[..., Any], title: str = "", run_now: bool = True,
             matplotlib; the panel shows the figures it leaves open.
         title: a bold line above the controls.
         run_now: run once immediately so the plot is there before anyone moves a slider.
+        deep: a deep-RL experiment (the design's budget for a Run is 30 s, against 2 s for tabular).
         **controls: ``name=(min, max, step, default)`` for a slider (ints give an IntSlider),
             ``name=[option, ...]`` for a dropdown, or any ipywidgets widget.
     """
-    panel = SliderPanel(run, controls, title)
+    panel = SliderPanel(run, controls, title, deep)
     display(panel)
     if run_now:
         panel.run()

@@ -174,3 +174,21 @@ def test_doctor_reports_missing_env_id(capsys):
     assert any("CartPol-v9" in p and "CartPole" in p for p in problems)
     assert "problem" in capsys.readouterr().out
     assert os.environ.get("COURSE_REFERENCE_DIR")
+
+
+def test_doctor_reads_lab_extension_listing():
+    from course_lib.doctor import lab_extension_problems
+    good = ("JupyterLab v4.6.6\n  @jupyter/nbgrader v0.9.6 \x1b[32menabled\x1b[0m \x1b[32mOK\x1b[0m\n"
+            "  @jupyter-widgets/jupyterlab-manager v5.0.16 enabled OK (python, jupyterlab_widgets)\n")
+    assert lab_extension_problems(good) == []
+    bad = "JupyterLab v4.6.6\n  @jupyter/nbgrader v0.9.6 disabled OK\n"
+    problems = lab_extension_problems(bad)
+    assert any("@jupyter/nbgrader is not enabled" in p for p in problems)
+    assert any("jupyterlab-manager is not installed" in p for p in problems)
+
+
+def test_doctor_flags_wrong_torch(monkeypatch):
+    from course_lib import doctor
+    monkeypatch.setattr(doctor, "_installed", lambda name: "2.5.0+cu121" if name == "torch" else None)
+    assert "pinned to 2.13.0" in doctor.check_torch()[0]
+    assert "is missing" in doctor.check_packages({"numpy": "2.4.6"})[0]

@@ -1,0 +1,124 @@
+"""The benchmark: time every notebook and the autograder against the course design's budgets.
+
+    ./course bench            fast mode of every notebook + one autograded submission per chapter
+    ./course bench --full     ... plus every notebook in full mode, with its agents' steps and seconds
+                              to threshold (from TrainingLogger) and the slider runs' seconds
+
+Budgets (COURSE_DESIGN.md section 6): a notebook in fast mode 90 s, in full mode 5 min, autograding one
+submission of a chapter 30 s, a slider's Run 2 s (tabular) / 30 s (deep). The table is printed and
+written to benchmark-results/benchmark.md. Numbers, never assertions: nothing here fails a build.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import course
+
+FAST_BUDGET, FULL_BUDGET, GRADE_BUDGET = 90, 300, 30
+
+
+def _execute(path: Path, env: dict[str, str]) -> tuple[float, list[str]]:
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=1800, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        seconds = time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    errs = [f"{o['ename']}: {o['evalue'][:80]}" for c in nb.cells for o in c.get("outputs", [])
+            if o.get("output_type") == "error"]
+    return seconds, errs
+
+
+def _metrics(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _grade_one(root: Path, chapter: str) -> float:
+    """Seconds to autograde the solution of ``chapter`` as one submission (release built first)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        course_root = Path(tmp)
+        shutil.copy(root / "nbgrader_config.py", course_root)
+        shutil.copytree(root / "notebooks" / chapter, course_root / "notebooks" / chapter)
+        course.release(course_root, [chapter])
+        shutil.copytree(root / "notebooks" / chapter, course_root / "submitted" / "bench" / chapter)
+        start = time.perf_counter()
+        result = course.run_nbgrader(["autograde", chapter, "--student", "bench", "--force"], course_root)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr[-2000:])
+        return seconds
+
+
+def _ok(seconds: float, budget: float) -> str:
+    return "ok" if seconds <= budget else "OVER"
+
+
+def main(root: Path, full: bool = False, which: list[str] | None = None) -> int:
+    root = Path(root)
+    out_dir = root / "benchmark-results"
+    out_dir.mkdir(exist_ok=True)
+    rows = ["| what | measured | budget | |", "| --- | --- | --- | --- |"]
+    thresholds = ["| notebook | run | steps to threshold | seconds to threshold | total steps | total s |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+    base_env = {"COURSE_REFERENCE_DIR": str(course.REFERENCE_DIR)}
+    for chapter in which or course.chapters(root):
+        for path in sorted((root / "notebooks" / chapter).glob("*.ipynb")):
+            name = f"{chapter}/{path.name}"
+            metrics_file = out_dir / f"{path.stem}.fast.jsonl"
+            metrics_file.unlink(missing_ok=True)
+            seconds, errs = _execute(path, {**base_env, "COURSE_FAST": "1",
+                                            "COURSE_METRICS_FILE": str(metrics_file)})
+            note = f" ({len(errs)} errors: {errs[0]})" if errs else ""
+            rows.append(f"| {name} fast mode | {seconds:.1f} s{note} | {FAST_BUDGET} s | {_ok(seconds, FAST_BUDGET)} |")
+            print(rows[-1], flush=True)
+            if full:
+                metrics_file = out_dir / f"{path.stem}.full.jsonl"
+                metrics_file.unlink(missing_ok=True)
+                seconds, errs = _execute(path, {**base_env, "COURSE_FAST": "0",
+                                                "COURSE_METRICS_FILE": str(metrics_file)})
+                note = f" ({len(errs)} errors: {errs[0]})" if errs else ""
+                rows.append(f"| {name} full mode | {seconds:.1f} s{note} | {FULL_BUDGET} s | {_ok(seconds, FULL_BUDGET)} |")
+                print(rows[-1], flush=True)
+                runs = _metrics(metrics_file)
+                for m in runs:
+                    if m.get("kind") == "slider":
+                        budget = 30 if m.get("deep") else 2
+                        rows.append(f"| {name} slider '{m['title']}' Run | {m['seconds']:.2f} s | {budget} s | {_ok(m['seconds'], budget)} |")
+                    elif m.get("threshold") is not None:
+                        thresholds.append(f"| {name} | {m['desc']} | {m['steps_to_threshold']} | {m['seconds_to_threshold']} "
+                                          f"| {m['steps']} | {m['seconds']} |")
+                by_desc: dict[str, list[dict]] = {}
+                for m in runs:
+                    if m.get("threshold") is not None:
+                        by_desc.setdefault(m["desc"].split(" seed")[0], []).append(m)
+                for desc, ms in by_desc.items():
+                    solved = [m for m in ms if m["steps_to_threshold"] is not None]
+                    if len(ms) > 1 and solved:
+                        thresholds.append(f"| {name} | **{desc}: median of {len(ms)}, {len(solved)} solved** | "
+                                          f"{statistics.median(m['steps_to_threshold'] for m in solved):g} | "
+                                          f"{statistics.median(m['seconds_to_threshold'] for m in solved):g} | | |")
+        seconds = _grade_one(root, chapter)
+        rows.append(f"| autograde one submission of {chapter} | {seconds:.1f} s | {GRADE_BUDGET} s | {_ok(seconds, GRADE_BUDGET)} |")
+        print(rows[-1], flush=True)
+    report = "\n".join(rows) + ("\n\n" + "\n".join(thresholds) if full else "") + "\n"
+    (out_dir / "benchmark.md").write_text(report)
+    print("\n" + report)
+    print(f"written to {out_dir / 'benchmark.md'}")
+    return 0
