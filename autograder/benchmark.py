@@ -95,6 +95,9 @@ def main(root: Path, full: bool = False, which: list[str] | None = None) -> int:
                     if m.get("kind") == "slider":
                         budget = 30 if m.get("deep") else 2
                         rows.append(f"| {name} slider '{m['title']}' Run | {m['seconds']:.2f} s | {budget} s | {_ok(m['seconds'], budget)} |")
+                    elif m.get("kind") == "evaluation":
+                        thresholds.append(f"| {name} | {m['desc']} (target {m.get('target')}) | per seed {m.get('per_seed')} "
+                                          f"| mean {m.get('mean')} | | |")
                     elif m.get("threshold") is not None:
                         thresholds.append(f"| {name} | {m['desc']} | {m['steps_to_threshold']} | {m['seconds_to_threshold']} "
                                           f"| {m['steps']} | {m['seconds']} |")

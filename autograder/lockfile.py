@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 HEADER = ("# Exact versions the course is tested with (Python 3.11, CPU). Regenerate with: ./course lock\n"
-          "# torch is the CPU build of 2.13.0; ./course installs it first so pip never pulls CUDA wheels.\n")
+          "# torch is the CPU build of 2.13.0; ./course installs it first so pip never pulls CUDA wheels.\n"
+          "# ipykernel is held at 6.x: ipykernel 7 can drop an execute request and hang a cell (ipykernel #1554).\n")
 
 
 def read_pins(text: str) -> list[str]:

@@ -22,14 +22,15 @@ from IPython.display import display
 
 
 def _control(name: str, spec: Any) -> widgets.Widget:
-    """A widget from a spec: a widget as is, ``(min, max, step, value)``, or a list of options."""
+    """A widget from a spec: a widget as is, a tuple ``(min, max, step, value)`` for a slider, or a
+    list of options for a dropdown (a list is always options, even of four numbers)."""
     if isinstance(spec, widgets.Widget):
         if not getattr(spec, "description", ""):
             spec.description = name
         return spec
     style = {"description_width": "initial"}
     layout = widgets.Layout(width="420px")
-    if isinstance(spec, (list, tuple)) and len(spec) == 4 and all(isinstance(v, (int, float)) for v in spec):
+    if isinstance(spec, tuple) and len(spec) == 4 and all(isinstance(v, (int, float)) for v in spec):
         lo, hi, step, value = spec
         if all(isinstance(v, int) and not isinstance(v, bool) for v in spec):
             return widgets.IntSlider(value=value, min=lo, max=hi, step=step, description=name,
@@ -115,8 +116,9 @@ def slider_panel(run: Callable[..., Any], title: str = "", run_now: bool = True,
         title: a bold line above the controls.
         run_now: run once immediately so the plot is there before anyone moves a slider.
         deep: a deep-RL experiment (the design's budget for a Run is 30 s, against 2 s for tabular).
-        **controls: ``name=(min, max, step, default)`` for a slider (ints give an IntSlider),
-            ``name=[option, ...]`` for a dropdown, or any ipywidgets widget.
+        **controls: ``name=(min, max, step, default)`` (a tuple) for a slider (ints give an
+            IntSlider), ``name=[option, ...]`` (a list, first is the default) for a dropdown, or any
+            ipywidgets widget.
     """
     panel = SliderPanel(run, controls, title, deep)
     display(panel)

@@ -192,3 +192,39 @@ def test_doctor_flags_wrong_torch(monkeypatch):
     monkeypatch.setattr(doctor, "_installed", lambda name: "2.5.0+cu121" if name == "torch" else None)
     assert "pinned to 2.13.0" in doctor.check_torch()[0]
     assert "is missing" in doctor.check_packages({"numpy": "2.4.6"})[0]
+
+
+def test_slider_specs_tuple_is_slider_list_is_options():
+    import ipywidgets as w
+    from course_lib.widgets import SliderPanel
+    panel = SliderPanel(lambda progress, **kw: kw, {"lr": (0.1, 1.0, 0.1, 0.5), "n": (1, 9, 1, 3),
+                                                    "size": [100_000, 1_000, 5_000, 20_000]})
+    assert isinstance(panel.controls["lr"], w.FloatSlider) and isinstance(panel.controls["n"], w.IntSlider)
+    assert isinstance(panel.controls["size"], w.Dropdown) and panel.values["size"] == 100_000
+    assert panel.run() == {"lr": 0.5, "n": 3, "size": 100_000} and panel.runs == 1
+
+
+def test_reuse_loads_exercises_and_exports_only(tmp_path, monkeypatch):
+    import nbformat
+    from course_lib.reuse import use_exercises
+    nb = nbformat.v4.new_notebook()
+    a = nbformat.v4.new_code_cell("X = 3\nprint(1)\ndef f(x):\n    return x + X\nf(2)")
+    a.metadata["nbgrader"] = {"solution": True, "grade_id": "f"}
+    b = nbformat.v4.new_code_cell("def g():\n    return 1")
+    b.metadata["tags"] = ["export"]
+    c = nbformat.v4.new_code_cell("def h(:")
+    c.metadata["nbgrader"] = {"solution": True, "grade_id": "h"}
+    nb.cells = [a, b, c, nbformat.v4.new_code_cell("def skipped(): pass")]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    assert use_exercises("x.ipynb", ns, verbose=False) == ["X", "f", "g"]
+    assert ns["f"](1) == 4 and "skipped" not in ns
+
+
+def test_plot_path_draws_and_validates():
+    from course_lib.paths import plot_path
+    ax = plot_path([0, 4, 8, 9, 13, 14, 15], (4, 4), desc=["SFFF", "FHFH", "FFFH", "HFFG"], label="p")
+    assert len(ax.lines) >= 1 and ax.get_legend() is not None
+    with pytest.raises(ValueError):
+        plot_path([16], (4, 4))

@@ -1,0 +1,96 @@
+"""Reuse your own code from an earlier notebook of the same chapter.
+
+A chapter split over several notebooks (``03a_dqn.ipynb`` then ``03b_dqn_improvements.ipynb``)
+builds on the pieces written in the first one. Instead of copying them by hand::
+
+    from course_lib.reuse import use_exercises
+    use_exercises("03a_dqn.ipynb", globals())
+
+reads that notebook (from the current folder: the one the notebook runs in) and runs, in this
+namespace, the *definitions* of
+
+- every exercise cell (your answers, as they are in your copy of the notebook), and
+- every cell tagged ``export`` (helpers the notebook provides, such as a network class).
+
+Only ``import``, ``def``, ``class`` and assignments to names at the top level of those cells run;
+calls, loops and prints (experiments, checks) are skipped, so nothing is retrained. Nothing here is the
+answer to an exercise: what you get is what you wrote.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+_KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+         ast.Assign, ast.AnnAssign)
+
+
+def _strip_magics(source: str) -> str:
+    """IPython magics and shell escapes (``%matplotlib``, ``!pip``) are not Python: drop them."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _names_only(node: ast.AST) -> bool:
+    """An assignment to plain names (``x = ...``, ``a, b = ...``), not to attributes or items."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    flat = []
+    for t in targets:
+        flat += list(t.elts) if isinstance(t, (ast.Tuple, ast.List)) else [t]
+    return all(isinstance(t, ast.Name) for t in flat)
+
+
+def definitions(source: str) -> ast.Module:
+    """The top-level imports, functions, classes and assignments to names of ``source``."""
+    tree = ast.parse(_strip_magics(source))
+    tree.body = [node for node in tree.body if isinstance(node, _KEEP)
+                 and (not isinstance(node, (ast.Assign, ast.AnnAssign)) or _names_only(node))]
+    return tree
+
+
+def use_exercises(notebook: str | Path, namespace: dict, tags: tuple[str, ...] = ("export",),
+                  verbose: bool = True) -> list[str]:
+    """Define, in ``namespace``, the exercises and ``export``-tagged helpers of ``notebook``.
+
+    Args:
+        notebook: path of the notebook, relative to the current folder or absolute.
+        namespace: where to define them, usually ``globals()``.
+        tags: cells carrying one of these tags are loaded besides the exercise cells.
+        verbose: print what was loaded (on stdout) and any cell that could not be loaded.
+    Returns:
+        The names defined, in order.
+    Raises:
+        FileNotFoundError: when the notebook is not there, saying where it was looked for.
+    """
+    import nbformat
+
+    path = Path(notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found in {Path.cwd()}: keep the chapter's notebooks "
+                                "together in one folder and run this notebook from there")
+    nb = nbformat.read(path, as_version=4)
+    names, problems = [], []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {})
+        wanted = meta.get("nbgrader", {}).get("solution") or set(meta.get("tags", [])) & set(tags)
+        if not wanted:
+            continue
+        try:
+            tree = definitions(cell.source)
+            exec(compile(tree, f"<{path.name} cell {i}>", "exec"), namespace)  # noqa: S102
+        except Exception as exc:  # a broken cell costs only its own definitions
+            problems.append(f"cell {i}: {type(exc).__name__}: {exc}")
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    names += [e.id for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
+    if verbose:
+        print(f"from {path.name}: {', '.join(dict.fromkeys(names)) or 'nothing'}")
+        for p in problems:
+            print(f"  could not load {p}")
+    return list(dict.fromkeys(names))
