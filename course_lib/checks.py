@@ -13,25 +13,52 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 
 
-def _as_array(x: Any) -> np.ndarray:
-    """A float64 numpy array of a number, list, numpy array or torch tensor (detached, on CPU)."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor, without importing torch
-        x = x.detach().cpu().numpy()
-    return np.array(x, dtype=np.float64)
+class _Values:
+    """A value flattened to Python floats, with its shape: what every comparison here works on."""
+
+    def __init__(self, flat: list[float], shape: tuple[int, ...]):
+        self.flat, self.shape = flat, shape
+        self.ndim, self.size = len(shape), len(flat)
 
 
-def _flat(x: np.ndarray) -> list[float]:
-    return [float(v) for v in np.ravel(x).tolist()]
+def _nested(value: Any) -> tuple[list[float], tuple[int, ...]]:
+    if isinstance(value, (list, tuple)):
+        parts = [_nested(v) for v in value]
+        shapes = {shape for _, shape in parts}
+        if len(shapes) > 1:
+            raise AssertionError(f"ragged nested sequence: elements have shapes {sorted(shapes)}")
+        inner = shapes.pop() if shapes else ()
+        return [f for flat, _ in parts for f in flat], (len(parts),) + inner
+    return [float(value)], ()
+
+
+def _values(x: Any) -> _Values:
+    """Flatten a number, nested list, numpy array or torch tensor to Python floats.
+
+    Arrays and tensors are read through their types' own C-level ``tolist`` (found on the class,
+    not through the ``numpy`` or ``torch`` modules), so rebinding ``np.array``, ``np.allclose`` or
+    any other module attribute in a notebook does not change what is compared.
+    """
+    if isinstance(x, _Values):
+        return x
+    for klass in type(x).__mro__:
+        if klass.__name__ == "TensorBase" and klass.__module__.startswith("torch"):
+            x = klass.tolist(klass.detach(x))
+            break
+        if klass.__module__ == "numpy" and klass.__name__ in ("ndarray", "generic"):
+            x = klass.tolist(x)
+            break
+    flat, shape = _nested(x)
+    return _Values(flat, shape)
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of an array, tensor, number or nested list (``()`` for a number)."""
     if hasattr(x, "shape"):
         return tuple(int(d) for d in x.shape)
-    return tuple(np.shape(x))
+    return _values(x).shape
 
 
 def check_type(value: Any, types: type | tuple[type, ...], name: str) -> None:
@@ -61,10 +88,10 @@ def is_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5)
 
     NaN is never close to anything. Computed in plain Python floats.
     """
-    a, e = _as_array(actual), _as_array(expected)
+    a, e = _values(actual), _values(expected)
     if a.shape != e.shape:
         return False
-    for x, y in zip(_flat(a), _flat(e)):
+    for x, y in zip(a.flat, e.flat):
         diff = x - y if x >= y else y - x
         tol = atol + rtol * (y if y >= 0 else -y)
         if not diff <= tol:  # also False for NaN
@@ -72,8 +99,8 @@ def is_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5)
     return True
 
 
-def _preview(x: np.ndarray, limit: int = 8) -> str:
-    flat = _flat(x)
+def _preview(x: _Values, limit: int = 8) -> str:
+    flat = x.flat
     body = ", ".join(f"{v:.4g}" for v in flat[:limit])
     return f"[{body}{', ...' if len(flat) > limit else ''}]" if x.ndim else body
 
@@ -87,7 +114,7 @@ def check_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol:
             them, the message says "this looks like: <description>".
         hint: a sentence added to the message when the values differ.
     """
-    a, e = _as_array(actual), _as_array(expected)
+    a, e = _values(actual), _values(expected)
     check_shape(a, e.shape, name)
     if is_close(a, e, atol, rtol):
         return
@@ -95,7 +122,7 @@ def check_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol:
         if is_close(a, wrong, atol, rtol):
             raise AssertionError(f"{name}: this looks like a known mistake: {description}. "
                                  f"Expected {_preview(e)}, got {_preview(a)}.")
-    worst = max(range(e.size), key=lambda i: abs(_flat(a)[i] - _flat(e)[i])) if e.size else 0
+    worst = max(range(e.size), key=lambda i: abs(a.flat[i] - e.flat[i])) if e.size else 0
     where = f" (largest difference at flat index {worst})" if e.ndim else ""
     raise AssertionError(f"{name}: expected {_preview(e)}, got {_preview(a)}{where}; "
                          f"tolerance atol={atol:g}, rtol={rtol:g}.{(' ' + hint) if hint else ''}")

@@ -143,6 +143,10 @@ def test_check_close_names_known_mistake():
 
 def test_checks_survive_rebound_numpy(monkeypatch):
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "array", lambda *a, **k: 0.0)
+    monkeypatch.setattr(np, "asarray", lambda *a, **k: 0.0)
+    with pytest.raises(AssertionError, match="expected"):
+        checks.check_close(np.ones(3), np.zeros(3), "x")
     assert not checks.is_close([1.0], [2.0])
     assert not checks.is_close([float("nan")], [float("nan")])
 
