@@ -8,6 +8,9 @@ Small modules, each named for what it holds:
 - ``video``      record an episode and show it inline as an animated image (no ffmpeg)
 - ``widgets``    slider panels with a Run button, a progress bar and a redrawn plot
 - ``evaluation`` run N episodes of a policy, mean and spread of the returns
+- ``parallel``   worker processes, shared models and optimizers (A3C), notebook functions sent to workers
+- ``paths``      grid maps and the paths agents walk on them
+- ``reuse``      load your own exercises from an earlier notebook of the same chapter
 - ``logger``     a progress-aware training-loop logger with a live learning curve
 - ``checks``     the visible checks' helpers: shape, type and closeness with clear messages
 - ``grading``    loads the instructor's reference for hidden checks (instructors only)
