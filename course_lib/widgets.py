@@ -56,6 +56,7 @@ class SliderPanel(widgets.VBox):
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="progress",
                                               layout=widgets.Layout(width="300px"))
         self.status = widgets.HTML(value="")
+        self.status.add_class("course-slider-status")  # lets browser tests find it among other HTML
         self.output = widgets.Output()
         self.runs = 0
         self.button.on_click(lambda _: self.run())

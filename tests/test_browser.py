@@ -629,7 +629,7 @@ def check_slider_panel(page, shots: Shots, label: str) -> None:
                                 10, f"the slider readout to change from {old_value} (arrow keys on its handle)")
     shots.take(panel, f"{label}-slider-moved")
 
-    status = panel.locator(".widget-html").last
+    status = panel.locator(".course-slider-status").first  # the panel's own status line
     panel.locator("button", has_text=re.compile(r"^\s*Run\s*$")).first.click()
 
     def finished_run():
