@@ -53,9 +53,7 @@ def _metrics(path: Path) -> list[dict]:
 def _grade_one(root: Path, chapter: str) -> float:
     """Seconds to autograde the solution of ``chapter`` as one submission (release built first)."""
     with tempfile.TemporaryDirectory() as tmp:
-        course_root = Path(tmp)
-        shutil.copy(root / "nbgrader_config.py", course_root)
-        shutil.copytree(root / "notebooks" / chapter, course_root / "notebooks" / chapter)
+        course_root = course.course_with_chapter(Path(tmp), chapter, root)
         course.release(course_root, [chapter])
         shutil.copytree(root / "notebooks" / chapter, course_root / "submitted" / "bench" / chapter)
         start = time.perf_counter()

@@ -26,6 +26,16 @@ def chapters(root: Path = REPO) -> list[str]:
     return sorted(p.name for p in src.iterdir() if p.is_dir() and p.name[:2].isdigit())
 
 
+def course_with_chapter(dest: Path, chapter: str, root: Path = REPO) -> Path:
+    """A new course root ``dest`` holding the nbgrader config and one chapter's sources."""
+    dest = Path(dest)
+    (dest / "notebooks").mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copytree(Path(root) / "notebooks" / chapter, dest / "notebooks" / chapter,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
 def nbgrader_env() -> dict[str, str]:
     """The environment for nbgrader and the kernels it starts."""
     env = dict(os.environ)

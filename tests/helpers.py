@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from autograder import course
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 
 
 def chapters() -> list[str]:
-    return sorted(p.name for p in NOTEBOOKS.iterdir() if p.is_dir() and p.name[:2].isdigit())
+    return course.chapters(REPO)
 
 
 def chapter_notebooks(chapter: str | None = None) -> list[Path]:
@@ -66,12 +67,7 @@ def stderr_outputs(nb, graded_only: bool = False) -> list[str]:
 
 def make_course(tmp: Path, chapter: str) -> Path:
     """A course root in ``tmp`` with the config and one chapter's sources."""
-    root = tmp / "course"
-    (root / "notebooks").mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(NOTEBOOKS / chapter, root / "notebooks" / chapter,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return root
+    return course.course_with_chapter(tmp / "course", chapter)
 
 
 def with_replacements(source_nb: Path, replacements: dict[str, str]) -> nbformat.NotebookNode:
