@@ -1,6 +1,16 @@
 # nbgrader configuration of the Deep RL Workbook. nbgrader reads this file from the course root
 # (the folder it runs in): each folder of notebooks/ is one assignment (one chapter).
+import os
+import sys
+from pathlib import Path
+
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+# The grader's own tools (autograder/) are imported from the course root by nbgrader's process;
+# a student's kernel never has this folder on its path.
+COURSE_ROOT = Path(__file__).resolve().parent
+if str(COURSE_ROOT) not in sys.path:
+    sys.path.insert(0, str(COURSE_ROOT))
 
 c.CourseDirectory.course_id = "deep-rl-workbook"
 c.CourseDirectory.source_directory = "notebooks"
@@ -18,3 +28,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # an infinite loop is stopped here and only that cell's points are lost.
 c.ExecutePreprocessor.timeout = 120
 c.ExecutePreprocessor.interrupt_on_timeout = True
+
+# The exchange: where released chapters wait to be fetched, hand-ins arrive and feedback goes back.
+# One machine: <course root>/exchange. A shared server (JupyterHub style): a folder every user can
+# write, e.g. COURSE_EXCHANGE=/srv/nbgrader/exchange (the students' nbgrader config names the same).
+c.Exchange.root = os.environ.get("COURSE_EXCHANGE") or str(COURSE_ROOT / "exchange")
+
+# Feedback shows a failed check's message, never the hidden checks' code or the grader's paths.
+from autograder.feedback import HideHiddenChecks  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenChecks, CSSHTMLHeaderPreprocessor]

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def course_with_chapter(dest: Path, chapter: str, root: Path = REPO) -> Path:
     dest = Path(dest)
     (dest / "notebooks").mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
+    # nbgrader_config.py imports the grader's tools from the course root.
+    shutil.copytree(Path(root) / "autograder", dest / "autograder", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(Path(root) / "notebooks" / chapter, dest / "notebooks" / chapter,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return dest
@@ -46,27 +50,60 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(args: list[str], root: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_nbgrader(args: list[str], root: Path, timeout: float | None = None,
+                 extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``python -m nbgrader *args`` in ``root``; output captured, never raises on failure."""
+    env = nbgrader_env()
+    env.update(extra_env or {})
     try:
-        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return subprocess.CompletedProcess(exc.cmd, 124, out, f"timed out after {timeout} s")
 
 
-def release(root: Path = REPO, which: list[str] | None = None) -> list[str]:
+class UsageError(ValueError):
+    """A wrong argument (an unknown chapter, a missing folder): the command prints it in one line."""
+
+
+def check_chapters(names: list[str] | None, root: Path = REPO) -> list[str]:
+    """``names`` (or every chapter when empty), each checked to exist; UsageError with close matches."""
+    import difflib
+
+    known = chapters(root)
+    for name in names or []:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise UsageError(f"no chapter {name!r}.{hint} Chapters: {', '.join(known)}")
+    return list(names) if names else known
+
+
+def _quiet(message: str) -> None:
+    """The default ``say``: library calls print nothing unless asked."""
+
+
+def release(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> list[str]:
     """Build the student release of each chapter into ``release/<chapter>/``; returns the chapters.
 
-    Raises RuntimeError with nbgrader's output when a chapter fails to build.
+    A notebook in ``release/`` that a student worked in (the course's old layout) is first moved
+    into the workspace: rebuilding never destroys work. ``say`` receives one progress line per
+    chapter. Raises RuntimeError with nbgrader's output when a chapter fails to build.
     """
+    from . import workspace
+
     built = []
-    for chapter in which or chapters(root):
+    for path in workspace.rescue_release_work(root, which):
+        say(f"kept a student's work found in release/: now {path}")
+    for chapter in check_chapters(which, root):
+        start = time.perf_counter()
+        say(f"building the student release of {chapter} ...")
         result = run_nbgrader(["generate_assignment", chapter, "--force"], root)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n"
                                f"{result.stdout}\n{result.stderr}")
+        say(f"  {chapter} built in {time.perf_counter() - start:.0f} s")
         built.append(chapter)
     return built
 
@@ -127,18 +164,30 @@ def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outc
                 outcome.scores[grade.name] = float(grade.score or 0.0)
 
 
-def autograde(submissions: Path, root: Path = REPO, which: list[str] | None = None,
-              timeout: int | None = None, student_timeout: float = 1800) -> list[Outcome]:
+def autograde(submissions: Path | None = None, root: Path = REPO, which: list[str] | None = None,
+              timeout: int | None = None, student_timeout: float = 1800,
+              students: list[str] | None = None, say=_quiet) -> list[Outcome]:
     """Autograde every ``<student>/<chapter>/`` of ``submissions``; one bad submission never stops
     the rest.
 
-    Submissions are copied into ``<root>/submitted/`` (unless they are already there). Each student
-    is graded in their own nbgrader process; missing or unreadable notebooks, exercises that raise and
-    cells that exceed ``timeout`` seconds cost only their own points, and each is reported.
+    ``submissions`` defaults to ``<root>/submitted/`` (where ``collect`` puts hand-ins); another
+    folder is copied there first. ``students`` limits grading to those students (one late hand-in
+    need not regrade the class). Each student is graded in their own nbgrader process; missing or
+    unreadable notebooks, exercises that raise and cells that exceed ``timeout`` seconds cost only
+    their own points, and each is reported. ``say`` receives one progress line per submission.
     """
     root = Path(root).resolve()
-    submissions = Path(submissions).resolve()
     target = root / "submitted"
+    submissions = Path(submissions).resolve() if submissions else target
+    if not submissions.is_dir():
+        raise UsageError(f"no submissions folder {submissions} (collect hand-ins with ./course collect, "
+                         "or give a folder of <student>/<chapter>/<notebook>.ipynb)")
+    which = check_chapters(which, root) if which else None
+    if students:
+        present = {p.name for p in submissions.iterdir() if p.is_dir()}
+        unknown = sorted(set(students) - present)
+        if unknown:
+            raise UsageError(f"no submissions from {', '.join(unknown)} in {submissions}")
     if submissions != target:
         target.mkdir(exist_ok=True)
         for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
@@ -149,26 +198,30 @@ def autograde(submissions: Path, root: Path = REPO, which: list[str] | None = No
     if needs_release:
         release(root, needs_release)
     outcomes = []
-    for student_dir in sorted(p for p in target.iterdir() if p.is_dir()):
-        for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in wanted):
-            student, chapter = student_dir.name, chapter_dir.name
-            outcome = Outcome(student, chapter)
-            expected = sorted(p.name for p in (root / "release" / chapter).glob("*.ipynb"))
-            outcome.messages += _check_notebooks(chapter_dir, expected)
-            if not any(chapter_dir.glob("*.ipynb")):
-                _scores_from_gradebook(root, chapter, student, outcome)
-                outcomes.append(outcome)
-                continue
-            args = ["autograde", chapter, "--student", student, "--force"]
-            if timeout is not None:
-                args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
-            result = run_nbgrader(args, root, timeout=student_timeout)
-            if result.returncode != 0:
-                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-                outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
-            outcome.messages += _cell_problems(root / "autograded" / student / chapter)
+    todo = [(student_dir, chapter_dir)
+            for student_dir in sorted(p for p in target.iterdir() if p.is_dir())
+            if not students or student_dir.name in students
+            for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in wanted)]
+    for done, (student_dir, chapter_dir) in enumerate(todo, 1):
+        student, chapter = student_dir.name, chapter_dir.name
+        say(f"[{done}/{len(todo)}] grading {student} / {chapter} ...")
+        outcome = Outcome(student, chapter)
+        expected = sorted(p.name for p in (root / "release" / chapter).glob("*.ipynb"))
+        outcome.messages += _check_notebooks(chapter_dir, expected)
+        if not any(chapter_dir.glob("*.ipynb")):
             _scores_from_gradebook(root, chapter, student, outcome)
             outcomes.append(outcome)
+            continue
+        args = ["autograde", chapter, "--student", student, "--force"]
+        if timeout is not None:
+            args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
+        result = run_nbgrader(args, root, timeout=student_timeout)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
+        outcome.messages += _cell_problems(root / "autograded" / student / chapter)
+        _scores_from_gradebook(root, chapter, student, outcome)
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -208,9 +261,56 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def feedback(root: Path = REPO, which: list[str] | None = None) -> None:
-    """``nbgrader generate_feedback`` for each chapter: HTML in ``feedback/<student>/<chapter>/``."""
-    for chapter in which or chapters(root):
+def graded_chapters(root: Path = REPO) -> list[str]:
+    """Chapters with at least one autograded submission in ``autograded/<student>/<chapter>/``."""
+    folder = Path(root) / "autograded"
+    found = {p.name for p in folder.glob("*/*") if p.is_dir()} if folder.is_dir() else set()
+    return [c for c in chapters(root) if c in found]
+
+
+def feedback(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> list[str]:
+    """HTML feedback for every autograded submission, and hand it back through the exchange.
+
+    ``nbgrader generate_feedback`` writes ``feedback/<student>/<chapter>/<notebook>.html`` (hidden
+    checks' code and the grader's paths removed, see ``autograder.feedback``); then
+    ``release_feedback`` puts it where students fetch it (the Assignment List's "Fetch Feedback").
+    Chapters named but not graded yet are skipped with a note. Returns the chapters done.
+    """
+    from . import workspace
+
+    graded = graded_chapters(root)
+    wanted = check_chapters(which, root) if which else graded
+    done = []
+    for chapter in wanted:
+        if chapter not in graded:
+            say(f"{chapter}: nothing autograded yet, no feedback (grade it first: ./course grade --chapter {chapter})")
+            continue
         result = run_nbgrader(["generate_feedback", chapter, "--force"], root)
         if result.returncode != 0:
             raise RuntimeError(f"generate_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")
+        workspace.ensure_exchange(root)
+        result = run_nbgrader(["release_feedback", chapter], root)
+        if result.returncode != 0:
+            raise RuntimeError(f"release_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")
+        say(f"{chapter}: feedback written under {Path(root) / 'feedback'} and released to the students")
+        done.append(chapter)
+    return done
+
+
+def collect(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> list[str]:
+    """``nbgrader collect --update`` of each released chapter: hand-ins into ``submitted/``.
+
+    Returns the chapters that had hand-ins. A newer hand-in of the same student replaces the older.
+    """
+    from . import workspace
+
+    got = []
+    for chapter in check_chapters(which, root) if which else workspace.released(root):
+        result = run_nbgrader(["collect", chapter, "--update"], root)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader collect {chapter} failed:\n{result.stdout}\n{result.stderr}")
+        students = sorted(p.parent.name for p in (Path(root) / "submitted").glob(f"*/{chapter}"))
+        say(f"{chapter}: {len(students)} hand-in(s)" + (f": {', '.join(students)}" if students else ""))
+        if students:
+            got.append(chapter)
+    return got
