@@ -1,11 +1,37 @@
-"""``python -m autograder {release,grade,feedback,bench,lock}``: the instructor's commands."""
+"""``python -m autograder COMMAND``: the commands behind ``./course`` (see ``./course help``)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import course
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _lab(root: Path, instructor: bool, lab_args: list[str]) -> int:
+    """Prepare the role's JupyterLab and replace this process with it."""
+    from . import workspace
+
+    env = dict(os.environ)
+    if os.geteuid() == 0 and "--allow-root" not in lab_args:
+        lab_args = ["--allow-root", *lab_args]  # containers and cloud machines run as root
+    if instructor:
+        env["COURSE_REFERENCE_DIR"] = str(course.REFERENCE_DIR)
+        workspace.ensure_exchange(root)
+        folder = root
+        say(f"course: instructor's JupyterLab on {root} (sources, Formgrader, Create Assignment)")
+    else:
+        folder = workspace.prepare_student(root, say=say)
+        env["JUPYTER_CONFIG_DIR"] = str(workspace.student_config_dir(root))
+        say(f"course: your workspace is {folder}; hand in with Nbgrader > Assignment List > Submit")
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", *lab_args]
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
 
 
 def main(argv=None) -> int:
@@ -14,43 +40,76 @@ def main(argv=None) -> int:
                         help="course root holding nbgrader_config.py and notebooks/ (default: the repo)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("release", help="build the student release of every chapter, or of those named")
+    p = sub.add_parser("lab", help="open JupyterLab for a student (workspace) or an instructor")
+    p.add_argument("--instructor", action="store_true")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("prepare", help="what `lab` does before JupyterLab opens, for a student")
+
+    p = sub.add_parser("release", help="build the student release and put it in the exchange")
     p.add_argument("chapters", nargs="*")
 
-    p = sub.add_parser("grade", help="autograde a folder of <student>/<chapter>/<notebook>.ipynb")
-    p.add_argument("submissions", type=Path)
+    p = sub.add_parser("collect", help="collect students' hand-ins from the exchange into submitted/")
+    p.add_argument("chapters", nargs="*")
+
+    p = sub.add_parser("grade", help="autograde submitted/ (or a folder of <student>/<chapter>/*.ipynb)")
+    p.add_argument("submissions", type=Path, nargs="?", default=None)
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--csv", type=Path, default=Path("grades.csv"), help="where to write the scores")
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: config, 120)")
 
-    p = sub.add_parser("feedback", help="generate HTML feedback for autograded submissions")
+    p = sub.add_parser("feedback", help="HTML feedback for what has been graded, released to students")
     p.add_argument("chapters", nargs="*")
 
     p = sub.add_parser("bench", help="time notebooks and autograding against the design's budgets")
     p.add_argument("--full", action="store_true", help="also run every notebook in full mode (long)")
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
 
-    p = sub.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
+    sub.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
 
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    if args.command == "release":
-        built = course.release(root, args.chapters or None)
-        print(f"released {', '.join(built)} into {root / 'release'}")
+    try:
+        return _run(args, root)
+    except course.UsageError as exc:
+        print(f"course: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args, root: Path) -> int:
+    from . import workspace
+
+    if args.command == "lab":
+        extra = [a for a in args.lab_args if a != "--"]
+        return _lab(root, args.instructor, extra)
+    if args.command == "prepare":
+        say(str(workspace.prepare_student(root, say=say)))
+    elif args.command == "release":
+        built = course.release(root, args.chapters or None, say=say)
+        workspace.publish(root, built)
+        say(f"released {', '.join(built)}: built into {root / 'release'}, "
+            f"published to the exchange {workspace.exchange_root(root)}")
+    elif args.command == "collect":
+        got = course.collect(root, args.chapters or None, say=say)
+        say(f"collected into {root / 'submitted'}" if got else "no hand-ins yet")
     elif args.command == "grade":
-        outcomes = course.autograde(args.submissions, root, args.chapter, args.timeout)
+        outcomes = course.autograde(args.submissions, root, args.chapter, args.timeout,
+                                    students=args.student, say=say)
         path = course.write_csv(outcomes, args.csv)
         for o in outcomes:
-            print(f"{o.student:<20} {o.chapter:<20} {o.total:6g} / {o.max_total:g}")
+            say(f"{o.student:<20} {o.chapter:<20} {o.total:6g} / {o.max_total:g}")
             for m in o.messages:
-                print(f"    ! {m}")
-        print(f"wrote {path}")
+                say(f"    ! {m}")
+        say(f"wrote {path}" if outcomes else f"nothing to grade; wrote an empty {path}")
     elif args.command == "feedback":
-        course.feedback(root, args.chapters or None)
-        print(f"feedback written under {root / 'feedback'}")
+        done = course.feedback(root, args.chapters or None, say=say)
+        if not done:
+            say("no feedback written: nothing has been autograded yet (./course grade)")
     elif args.command == "bench":
         from . import benchmark
-        return benchmark.main(root, full=args.full, which=args.chapter)
+        return benchmark.main(root, full=args.full, which=course.check_chapters(args.chapter, root)
+                              if args.chapter else None)
     elif args.command == "lock":
         from . import lockfile
         lockfile.write(root)

@@ -10,7 +10,7 @@ Three folders, three owners:
     workspace/<chapter>/   the student's own copy, fetched from the exchange once and never
                            overwritten by any command (``COURSE_WORKSPACE`` moves it)
 
-A newer release reaches a workspace through nbgrader's ``fetch_assignment --replace-missing-files``:
+A newer release reaches a workspace through nbgrader's ``fetch_assignment --replace`` (missing files only):
 files the student does not have yet are added, files the student has are left exactly as they are.
 
 Students used to work in ``release/`` itself. Before anything rebuilds a chapter there,
@@ -155,7 +155,7 @@ def fetch(root: Path = course.REPO, which: list[str] | None = None) -> list[str]
     """Fetch released chapters into the workspace; existing files are never touched.
 
     A chapter not in the workspace is fetched whole; one already there only gains the files it
-    lacks (``--replace-missing-files``). Returns the chapters that were new.
+    lacks (``--replace``). Returns the chapters that were new.
     """
     workspace = workspace_root(root)
     workspace.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,7 @@ def fetch(root: Path = course.REPO, which: list[str] | None = None) -> list[str]
         had = (workspace / chapter).exists()
         args = ["fetch_assignment", chapter, "--course", COURSE_ID]
         if had:
-            args.append("--replace-missing-files")
+            args.append("--replace")
         result = course.run_nbgrader(args, workspace, extra_env=env)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader fetch_assignment {chapter} failed:\n{result.stdout}\n{result.stderr}")
@@ -184,7 +184,7 @@ def prepare_student(root: Path = course.REPO, say=print) -> Path:
     root = Path(root).resolve()
     missing = [c for c in course.chapters(root) if c not in released(root)]
     if missing:
-        say(f"course: first start: building and releasing {', '.join(missing)} (about 7 s each)")
+        say(f"course: first start: building and releasing {', '.join(missing)} (a few seconds each)")
         course.release(root, missing, say=say)
         publish(root, missing)
     new = fetch(root)
