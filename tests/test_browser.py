@@ -24,6 +24,7 @@ either is missing.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -293,18 +294,16 @@ def _chapters_needed(request) -> list[str]:
     return [c for c in CHAPTERS if c in wanted]
 
 
-@pytest.fixture(scope="module")
-def lab(request, tmp_path_factory):
-    """JupyterLab from this environment (free port, token, temporary config, settings, runtime and
-    workspace directories, kernels in fast mode) on a temporary ``served/`` folder; the student
-    release of each chapter is built in the background meanwhile (``Lab.chapter`` waits for one).
-    Stopped afterwards, whatever happens."""
-    tmp = tmp_path_factory.mktemp("jupyterlab")
-    served = tmp / "served"
-    served.mkdir()
+@contextlib.contextmanager
+def launch_lab(tmp: Path, served: Path, builds: dict | None = None, config_dir: Path | None = None,
+               extra_env: dict[str, str] | None = None):
+    """JupyterLab from this environment (free port, token, temporary data, settings, runtime and
+    workspace directories, kernels in fast mode) on ``served``; ``config_dir`` is its
+    ``JUPYTER_CONFIG_DIR`` (a fresh one if not given: every tool enabled). Stopped afterwards,
+    whatever happens."""
     dirs = {name: tmp / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
     for d in dirs.values():
-        d.mkdir()
+        d.mkdir(parents=True, exist_ok=True)
     _write_settings(dirs["settings"])
     env = dict(os.environ)
     for var in ("MPLBACKEND", "COURSE_REFERENCE_DIR", "NBGRADER_EXECUTION", "JUPYTER_PATH",
@@ -313,13 +312,14 @@ def lab(request, tmp_path_factory):
     env.update({
         "COURSE_FAST": "1",
         "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_CONFIG_DIR": str(config_dir or dirs["config"]),
         "JUPYTER_DATA_DIR": str(dirs["data"]),
         "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
         "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
         "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
         "IPYTHONDIR": str(dirs["ipython"]),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     })
     token, port = secrets.token_hex(16), _free_port()
     log = tmp / "jupyterlab.log"
@@ -330,13 +330,11 @@ def lab(request, tmp_path_factory):
            f"--LabApp.workspaces_dir={dirs['workspaces']}"]
     proc, server = None, None
     start = time.perf_counter()
-    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(len(CHAPTERS), os.cpu_count() or 2)))
     try:
-        builds = {c: pool.submit(build_release, tmp / "build", c) for c in _chapters_needed(request)}
         with open(log, "wb") as fh:
             proc = subprocess.Popen(cmd, cwd=served, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        server = Lab(proc, port, token, served, log, builds)
+        server = Lab(proc, port, token, served, log, builds or {})
         while not server.api_ok():
             if proc.poll() is not None:
                 pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{server.log_tail()}")
@@ -346,11 +344,24 @@ def lab(request, tmp_path_factory):
         print(f"JupyterLab up on port {port} in {time.perf_counter() - start:.1f} s")
         yield server
     finally:
-        try:
-            if proc is not None:
-                _stop(proc, server)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if proc is not None:
+            _stop(proc, server)
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory):
+    """JupyterLab on a temporary ``served/`` folder; the student release of each chapter is built in
+    the background meanwhile (``Lab.chapter`` waits for one)."""
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    served = tmp / "served"
+    served.mkdir()
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(len(CHAPTERS), os.cpu_count() or 2)))
+    try:
+        builds = {c: pool.submit(build_release, tmp / "build", c) for c in _chapters_needed(request)}
+        with launch_lab(tmp, served, builds) as server:
+            yield server
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -792,3 +803,144 @@ def test_nbgrader_tools_for_students(lab, page, shots):
         raise
     finally:
         shutdown_kernel(page, path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A student's week, and the instructor's side of it
+# ---------------------------------------------------------------------------------------------------
+
+def _commands(page, names: list[str]) -> dict[str, bool]:
+    return page.evaluate("(names) => Object.fromEntries(names.map("
+                         "n => [n, window.jupyterapp.commands.hasCommand(n)]))", names)
+
+
+NBGRADER_COMMANDS = ["nbgrader:open-assignment-list", "nbgrader:open-formgrader", "nbgrader:open-create-assignment"]
+
+
+def test_a_students_week(browser, tmp_path, monkeypatch):
+    """Start the course, solve a chapter in the student's JupyterLab, restart the course (every
+    command that used to wipe the work), find it still solved, Validate, Submit from the Assignment
+    List; the instructor collects, grades and releases feedback; the student fetches and reads it.
+    The student's JupyterLab has Validate and the Assignment List, not the Formgrader nor Create
+    Assignment; the instructor's has everything."""
+    from autograder import course, workspace
+
+    monkeypatch.delenv("COURSE_EXCHANGE", raising=False)
+    monkeypatch.delenv("COURSE_WORKSPACE", raising=False)
+    shots = Shots("students-week")
+    chapter = CHAPTERS[0]
+    root = make_course(tmp_path, chapter)
+    ws = workspace.prepare_student(root)                      # ./course start, before JupyterLab opens
+    name = sorted((ws / chapter).glob("*.ipynb"))[0].name
+    path = f"{chapter}/{name}"
+    answers = {nbgrader_meta(c)["grade_id"]: strip_solution_markers(c.source)
+               for c in nbformat.read(NOTEBOOKS / chapter / name, as_version=4).cells
+               if nbgrader_meta(c).get("solution")}
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    config = workspace.student_config_dir(root)
+    try:
+        with launch_lab(tmp_path / "lab-monday", ws, config_dir=config) as lab:
+            open_notebook(page, lab, path)
+            assert _commands(page, NBGRADER_COMMANDS) == {
+                "nbgrader:open-assignment-list": True, "nbgrader:open-formgrader": False,
+                "nbgrader:open-create-assignment": False}, "the student's JupyterLab shows instructor tools"
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Nbgrader$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text="Assignment List").wait_for()
+            shots.take(page, "student-nbgrader-menu-without-formgrader")
+            page.keyboard.press("Escape")
+            # Solve: type each answer into its exercise cell (through the editor's model), then save.
+            solved = page.evaluate(_js("""
+              const answers = %s;
+              let n = 0;
+              for (const cell of panel.content.widgets) {
+                const meta = cell.model.getMetadata('nbgrader') || {};
+                if (meta.solution && answers[meta.grade_id] !== undefined) {
+                  cell.model.sharedModel.setSource(answers[meta.grade_id]); n += 1;
+                }
+              }
+              await panel.context.save();
+              return n;
+            """ % json.dumps(answers)), path)
+            assert solved == len(answers)
+            shots.take(page, "solved-and-saved")
+            shutdown_kernel(page, path)
+
+        # Restart the course, and everything else that used to rebuild the student's folder.
+        workspace.prepare_student(root)
+        course.release(root)
+        workspace.publish(root)
+        assert workspace.has_student_work(ws / chapter / name)
+
+        with launch_lab(tmp_path / "lab-tuesday", ws, config_dir=config) as lab:
+            open_notebook(page, lab, path)
+            first = next(i for i, c in enumerate(nbformat.read(ws / chapter / name, as_version=4).cells)
+                         if nbgrader_meta(c).get("solution"))
+            cell_locator(page, first).evaluate("el => el.scrollIntoView({block: 'center'})")
+            text = cell_locator(page, first).inner_text()
+            assert "NotImplementedError" not in text, "the solved exercise came back as a stub"
+            shots.take(page, "after-restart-still-solved")
+
+            validate = visible_notebook(page).locator(".jp-NotebookPanel-toolbar .validate-button")
+            validate.locator("jp-button, button").first.click()
+            message = page.locator(".jp-Dialog #validation-message")
+            message.wait_for(timeout=VALIDATE_S * 1000)
+            page.wait_for_timeout(300)
+            shots.take(page, "validate-passes")
+            assert "Success" in message.inner_text(), message.inner_text()[:1000]
+            page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            shutdown_kernel(page, path)
+
+            page.evaluate("() => window.jupyterapp.commands.execute('nbgrader:open-assignment-list')")
+            fetched = page.locator("#fetched_assignments_list")
+            fetched.get_by_text(chapter).first.wait_for(timeout=60_000)
+            shots.take(page, "assignment-list")
+            fetched.locator("button", has_text=re.compile(r"^\s*Submit\s*$")).first.click()
+            page.locator("#submitted_assignments_list").get_by_text(chapter).first.wait_for(timeout=60_000)
+            shots.take(page, "submitted")
+
+            # The instructor's side: collect, grade, release feedback (the README's commands).
+            for args in (["collect"], ["grade", "--csv", str(root / "grades.csv")], ["feedback"]):
+                run = subprocess.run([sys.executable, "-m", "autograder", "--root", str(root), *args],
+                                     capture_output=True, text=True, timeout=600)
+                assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+                print(run.stdout)
+            assert " 100 / 100" in (root / "grades.csv").read_text().replace(",100,100,", " 100 / 100"), \
+                (root / "grades.csv").read_text()
+
+            page.locator("#refresh_assignments_list").click()
+            fetch_feedback = page.locator("button", has_text="Fetch Feedback").first
+            fetch_feedback.wait_for(timeout=60_000)
+            fetch_feedback.click()
+            pages = _wait_until(lambda: list((ws / chapter / "feedback").glob(f"*/{name[:-6]}.html")),
+                                60, "the feedback file in the workspace")
+            shots.take(page, "feedback-fetched")
+            feedback_path = pages[0].relative_to(ws).as_posix()
+            page.evaluate("(p) => window.jupyterapp.commands.execute('docmanager:open', {path: p})",
+                          feedback_path)
+            frame = page.frame_locator("iframe").first
+            frame.get_by_text("Score").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            shots.take(page, "feedback-read")
+            html = pages[0].read_text()
+            assert "BEGIN HIDDEN TESTS" not in html and "load_reference" not in html
+
+        with launch_lab(tmp_path / "lab-instructor", root) as lab:
+            page.goto(lab.url(), wait_until="domcontentloaded", timeout=OPEN_S * 1000)
+            page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.commands"
+                                   " && window.jupyterapp.commands.hasCommand('nbgrader:open-assignment-list'))",
+                                   timeout=OPEN_S * 1000)
+            assert all(_commands(page, NBGRADER_COMMANDS).values()), "the instructor's JupyterLab lacks a tool"
+            page.evaluate("() => window.jupyterapp.commands.execute('nbgrader:open-formgrader')")
+            page.frame_locator("iframe").first.get_by_text(chapter).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            shots.take(page, "instructor-formgrader")
+    except Exception:
+        try:
+            shots.take(page, "failure")
+        except Exception:
+            pass
+        raise
+    finally:
+        context.close()

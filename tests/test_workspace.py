@@ -34,7 +34,8 @@ def solve(path):
     for cell in nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if nbgrader_meta(cell).get("solution") and gid in answers:
-            cell.source = answers[gid].replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", "")
+            cell.source = "\n".join(line for line in answers[gid].splitlines()
+                                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
     nbformat.write(nb, path)
     return path.read_bytes()
 
@@ -128,3 +129,61 @@ def test_chapter_typos_get_one_line(root):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert run.stderr.strip() == ("course: no chapter '01_intr'. Did you mean 01_intro? Chapters: 01_intro")
+
+
+OFF_BY_ONE = '''
+def discounted_return(rewards, gamma):
+    g = 0.0
+    for r in reversed(list(rewards)):
+        g = gamma * (float(r) + g)
+    return g
+'''
+
+
+@pytest.mark.slow
+def test_hand_in_collect_grade_and_read_feedback(root):
+    """A student's week without the browser: fetch, solve (one answer wrong), submit; the instructor
+    collects, grades and releases feedback; the student fetches it. The feedback names the mistake
+    and shows no hidden check's code and no grader's path."""
+    import getpass
+
+    ws = workspace.prepare_student(root)
+    solve(ws / CHAPTER / NOTEBOOK)
+    nb = nbformat.read(ws / CHAPTER / NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == "discounted_return":
+            cell.source = OFF_BY_ONE
+    nbformat.write(nb, ws / CHAPTER / NOTEBOOK)
+    student_env = {"JUPYTER_CONFIG_DIR": str(workspace.student_config_dir(root))}
+    result = nbgrader(["submit", CHAPTER, "--course", workspace.COURSE_ID], ws, **student_env)  # Submit
+    assert result.returncode == 0, result.stderr
+
+    def instructor(*args):
+        run = subprocess.run([sys.executable, "-m", "autograder", "--root", str(root), *args], cwd=root,
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+        return run.stdout
+
+    me = getpass.getuser()
+    assert f"1 hand-in(s): {me}" in instructor("collect")
+    out = instructor("grade", "--student", me, "--csv", str(root / "grades.csv"))
+    assert f"{me:<20} {CHAPTER:<20}     85 / 100" in out, out
+    out = instructor("feedback")  # no arguments: every graded chapter
+    assert "released to the students" in out
+
+    result = nbgrader(["fetch_feedback", CHAPTER, "--course", workspace.COURSE_ID], ws, **student_env)
+    assert result.returncode == 0, result.stderr
+    pages = list((ws / CHAPTER / "feedback").glob("*/01_intro.html"))
+    assert len(pages) == 1, list((ws / CHAPTER).rglob("*"))
+    html = pages[0].read_text()
+    assert "discounted_return" in html and "AssertionError" in html
+    for secret in ("BEGIN HIDDEN TESTS", "load_reference", "hidden_discounted_return", "COURSE_REFERENCE_DIR",
+                   str(root), "site-packages"):
+        assert secret not in html, f"the student's feedback shows {secret!r}"
+
+
+def test_feedback_for_no_graded_chapter_says_so(root):
+    run = subprocess.run([sys.executable, "-m", "autograder", "--root", str(root), "feedback"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "nothing has been autograded yet" in run.stdout
