@@ -40,3 +40,18 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenChecks, CSSHTMLHeaderPreprocessor]
+
+# ---- grading you can trust (autograder/verdict/) ----------------------------------------------
+# Chapters with a generated solution module (autograder/reference/solution_<chapter>.py) are judged
+# outside the student's kernel: VerdictExecute runs the notebook in a sandboxed kernel, then asks it
+# for the student's answers (data only) and compares them here, in nbgrader's own process. Other
+# chapters run as with nbgrader's Execute. Same for ./course grade, `nbgrader autograde` and the
+# formgrader's Autograde button.
+from autograder.verdict.execute import VerdictExecute  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
+
+c.Autograde.autograde_preprocessors = [VerdictExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.VerdictExecute.verdict_timeout = 60

@@ -1,0 +1,240 @@
+"""nbgrader's Execute, with the verdict computed outside the student's kernel.
+
+``nbgrader_config.py`` puts :class:`VerdictExecute` in place of nbgrader's ``Execute`` in
+``Autograde.autograde_preprocessors``, so ``./course grade``, plain ``nbgrader autograde`` and the
+formgrader's Autograde button all grade the same way. For a converted chapter
+(:func:`autograder.verdict.converted_chapters`):
+
+- the kernel runs sandboxed (:mod:`autograder.verdict.sandbox`): the course root and the repository
+  are hidden from it, its environment is cleaned;
+- after each graded test cell ``test_<name>`` has run (its visible checks, as students know them),
+  the grader asks the kernel for the student's answers on the hidden inputs, data only, compares them
+  with the reference here and replaces the cell's outputs with the verdict: a line on stdout when it
+  passed, one error naming the failed check and the known mistake otherwise. SaveAutoGrades scores
+  those outputs; a correct answer that printed to stderr keeps its points (the note says so);
+- if the kernel dies, exercises already graded keep their verdicts and every later test cell gets an
+  error saying that the kernel died, and how.
+
+Other chapters run exactly as with nbgrader's Execute.
+"""
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import time
+
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Float
+
+from autograder.verdict import converted_chapters
+from autograder.verdict.core import Chapter, KernelDied, Student, StudentTimeout
+from autograder.verdict.wire import KERNEL_HELPER
+
+RESULT_NAME = "__verdict_result"
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _error(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+def _stdout(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=text)
+
+
+class KernelStudent(Student):
+    """The student's kernel, asked through Jupyter messages; replies are data, never trusted code."""
+
+    def __init__(self, client: "VerdictExecute", timeout: float):
+        self.client = client
+        self.timeout = timeout
+        self.reference_pieces = {}
+
+    def request(self, req: dict) -> dict:
+        code = (KERNEL_HELPER + f"\n{RESULT_NAME} = __verdict_call({json.dumps(json.dumps(req))}, input)\n")
+        reply = run_sync(self.client._rpc)(code, lambda prompt: self.answer_piece(prompt, req.get("deps", ())),
+                                             self.timeout)
+        try:
+            text = ast.literal_eval(reply)
+            answer = json.loads(text)
+            if not isinstance(answer, dict):
+                raise ValueError("not an object")
+            return answer
+        except Exception as exc:
+            return {"raised": {"ename": "UnreadableAnswer",
+                               "evalue": f"the kernel's answer could not be read ({type(exc).__name__})"}}
+
+
+class VerdictExecute(Execute):
+    """Execute, then judge each graded test cell of a converted chapter in the grader's process."""
+
+    verdict_timeout = Float(60.0, help="Seconds the student's code may take to answer one hidden check.").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        info = (resources or {}).get("nbgrader", {})
+        chapter = info.get("assignment")
+        self._chapter = None
+        self._dead = None
+        if chapter in converted_chapters():
+            self._chapter = Chapter(chapter)
+            from autograder.verdict.sandbox import SandboxedKernelManager
+            SandboxedKernelManager.work_dir = (resources or {}).get("metadata", {}).get("path")
+            self.kernel_manager_class = SandboxedKernelManager
+        return super().preprocess(nb, resources, km)
+
+    # -------------------------------------------------------------- cells
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._chapter is None:
+            return super().preprocess_cell(cell, resources, index)
+        meta = _meta(cell)
+        graded = meta.get("grade") and cell.cell_type == "code"
+        if self._dead:
+            if cell.cell_type == "code":
+                cell.outputs = [_error("KernelDied", f"{self._dead}: not graded")] if graded else []
+            return cell, self.resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead = f"the kernel died while running {self._label(cell, index)} ({self._exit_info()})"
+            self.log.warning(self._dead)
+            cell.outputs = [_error("KernelDied", f"{self._dead}: not graded")] if graded else []
+            return cell, self.resources
+        gid = meta.get("grade_id", "")
+        if graded and gid.startswith("test_") and gid[5:] in self._chapter.exercises:
+            self._judge(cell, gid[5:])
+        return cell, self.resources
+
+    def _label(self, cell, index) -> str:
+        gid = _meta(cell).get("grade_id")
+        return f"cell {index}" + (f" ({gid})" if gid else "")
+
+    def _exit_info(self) -> str:
+        try:
+            proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+            code = proc.poll() if proc is not None else None
+        except Exception:
+            code = None
+        if code is None:
+            return "exit status unknown"
+        if code < 0:
+            import signal
+            try:
+                return f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+    def _judge(self, cell, name: str) -> None:
+        visible = [o for o in cell.outputs if o.get("output_type") == "error"]
+        stderr = sum(o.get("text", "").count("\n") or 1 for o in cell.outputs
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        student = KernelStudent(self, self.verdict_timeout)
+        self._stderr_during = 0
+        try:
+            verdict = self._chapter.grade(name, student)
+        except Exception as exc:  # a bug of the grader, never the student's points silently
+            self.log.error("verdict of %s failed: %r", name, exc)
+            cell.outputs = [_error("GraderError", f"{name}: the grader failed ({type(exc).__name__}: {exc}); "
+                                   "tell your instructor")]
+            return
+        notes = []
+        ignored = stderr + self._stderr_during
+        if ignored:
+            notes.append(f"note: {ignored} line{'s' if ignored != 1 else ''} of stderr output "
+                         "were ignored (grading uses the checks' results, not the cell's output)")
+        if visible and verdict.passed:
+            notes.append(f"note: the visible check failed in the notebook ({visible[0].get('ename')}: "
+                         f"{str(visible[0].get('evalue'))[:200]}), but the grader's checks, which include "
+                         "the visible cases, passed")
+        if verdict.passed:
+            cell.outputs = [_stdout("\u2714 " + verdict.message + " (graded outside your kernel)\n"
+                                    + "".join(n + "\n" for n in notes))]
+        else:
+            message = verdict.message
+            if visible:
+                message += (f" [the visible check also failed: {visible[0].get('ename')}: "
+                            f"{str(visible[0].get('evalue'))[:200]}]")
+            cell.outputs = [_error("KernelDied" if verdict.kernel_died else "CheckFailed", message)]
+            if notes[:1] and ignored:
+                cell.outputs.insert(0, _stdout(notes[0] + "\n"))
+        if verdict.kernel_died and not self._dead:
+            self._dead = f"the kernel died during the hidden check of {name} ({self._exit_info()})"
+
+    # -------------------------------------------------------------- one request to the kernel
+
+    async def _rpc(self, code: str, answer, timeout: float) -> str:
+        """Run ``code`` in the kernel (stdin answered by ``answer``); the repr of RESULT_NAME."""
+        if self._dead:
+            raise KernelDied(self._dead)
+        import zmq
+        import zmq.asyncio
+        kc = self.kc
+        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=True, stop_on_error=False,
+                            user_expressions={"r": RESULT_NAME})
+        poller = zmq.asyncio.Poller()
+        sockets = {kc.shell_channel.socket: "shell", kc.stdin_channel.socket: "stdin",
+                   kc.iopub_channel.socket: "iopub"}
+        for sock in sockets:
+            poller.register(sock, zmq.POLLIN)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                await self._interrupt_and_drain(msg_id)
+                raise StudentTimeout(f"{timeout:g} s")
+            ready = dict(await poller.poll(int(min(left, 1.0) * 1000)))
+            if not ready:
+                if not await self.km.is_alive():
+                    raise KernelDied(self._exit_info())
+                continue
+            for sock, kind in sockets.items():
+                if sock not in ready:
+                    continue
+                channel = {"shell": kc.shell_channel, "stdin": kc.stdin_channel, "iopub": kc.iopub_channel}[kind]
+                msg = await channel.get_msg(timeout=0)
+                parent = msg.get("parent_header", {}).get("msg_id")
+                if kind == "iopub":
+                    content = msg.get("content", {})
+                    if msg.get("msg_type") == "stream" and content.get("name") == "stderr" and parent == msg_id:
+                        self._stderr_during += content.get("text", "").count("\n") or 1
+                elif kind == "stdin":
+                    if msg.get("msg_type") == "input_request":
+                        prompt = str(msg["content"].get("prompt", ""))
+                        kc.input(answer(prompt) if prompt.startswith("\x00verdict:") else "")
+                elif parent == msg_id and msg.get("msg_type") == "execute_reply":
+                    content = msg["content"]
+                    if content.get("status") != "ok":
+                        return json.dumps(json.dumps({"raised": {"ename": str(content.get("ename", "Error")),
+                                                                 "evalue": str(content.get("evalue", ""))[:500]}}))
+                    expr = content.get("user_expressions", {}).get("r", {})
+                    if expr.get("status") != "ok":
+                        return json.dumps(json.dumps({"raised": {
+                            "ename": "NoAnswer", "evalue": "the kernel gave no answer "
+                            f"({expr.get('ename', '')}: {str(expr.get('evalue', ''))[:200]})"}}))
+                    return expr.get("data", {}).get("text/plain", "")
+
+    async def _interrupt_and_drain(self, msg_id: str) -> None:
+        try:
+            await self.km.interrupt_kernel()
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                try:
+                    msg = await self.kc.shell_channel.get_msg(timeout=1)
+                except Exception:
+                    if not await self.km.is_alive():
+                        raise KernelDied(self._exit_info())
+                    continue
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    return
+        except KernelDied:
+            raise
+        except Exception:
+            pass
