@@ -26,27 +26,27 @@ import numpy as np
 from .plots import draw_threshold, plot_reference, smooth
 
 RETURN_METRICS = ("episode_return", "eval_return")
-#: (panel title, y label, does a metric name belong here?)
+#: (panel title, y label, does a metric name belong here?, smooth it?)
 PANELS = (
-    ("losses", "loss", lambda n: "loss" in n),
-    ("entropy", "nats", lambda n: "entropy" in n),
-    ("KL divergence", "KL (nats)", lambda n: n in ("kl", "approx_kl") or n.endswith("_kl")),
-    ("gradient norm", "global L2 norm", lambda n: "grad_norm" in n),
-    ("Q-values", "Q", lambda n: n.startswith("q_") or n in ("q", "q_value")),
+    ("losses", "loss", lambda n: "loss" in n, True),
+    ("entropy", "nats", lambda n: "entropy" in n, True),
+    ("KL divergence", "KL (nats)", lambda n: n in ("kl", "approx_kl") or n.endswith("_kl"), True),
+    ("gradient norm", "global L2 norm", lambda n: "grad_norm" in n, True),
+    ("Q-values", "Q", lambda n: n.startswith("q_") or n in ("q", "q_value"), False),
 )
 MAX_PANELS = 6
 
 
-def _panels_for(names: list[str]) -> list[tuple[str, str, list[str]]]:
-    """``[(title, y label, [metric names])]`` of the panels to draw, the return panel first."""
-    panels = [("return", "return", [n for n in RETURN_METRICS if n in names])]
+def _panels_for(names: list[str]) -> list[tuple[str, str, list[str], bool]]:
+    """``[(title, y label, [metric names], smooth?)]`` of the panels to draw, the return panel first."""
+    panels = [("return", "return", [n for n in RETURN_METRICS if n in names], False)]
     left = [n for n in names if n not in RETURN_METRICS]
-    for title, ylabel, belongs in PANELS:
+    for title, ylabel, belongs, noisy in PANELS:
         members = [n for n in left if belongs(n)]
         if members:
-            panels.append((title, ylabel, members))
+            panels.append((title, ylabel, members, noisy))
             left = [n for n in left if n not in members]
-    panels += [(n.replace("_", " "), n, [n]) for n in left]
+    panels += [(n.replace("_", " "), n, [n], False) for n in left]  # epsilon, learning rate...: as logged
     return panels[:MAX_PANELS]
 
 
@@ -78,19 +78,18 @@ def plot_diagnostics(source, threshold: float | None = None, title: str | None =
     cols = {1: 1, 2: 2, 4: 2}.get(len(panels), 3)
     rows = int(np.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.1 * rows), squeeze=False)
-    for ax, (panel_title, ylabel, members) in zip(axes.flat, panels):
+    for ax, (panel_title, ylabel, members, noisy) in zip(axes.flat, panels):
         if panel_title == "return":
             _draw_returns(ax, source, members, threshold, y_range, reference, x, window)
         else:
             for name in members:
                 xs, ys = source.curve(name, x)
-                if len(ys) > 3 * window:
-                    ax.plot(xs, ys, color="0.75", linewidth=0.6)
-                    ax.plot(xs, smooth(ys, window), label=f"{name} (mean of {window})")
+                if noisy and len(ys) > 3 * window:  # the raw values faint, their trailing mean on top
+                    (raw,) = ax.plot(xs, ys, linewidth=0.6, alpha=0.35)
+                    ax.plot(xs, smooth(ys, window), color=raw.get_color(), label=f"{name} (mean of last {window})")
                 else:
-                    ax.plot(xs, ys, ".-", label=name)
-            if len(members) > 1 or len(ys) > 3 * window:
-                ax.legend(fontsize="x-small", loc="best")
+                    ax.plot(xs, ys, "-" if len(ys) > 50 else ".-", label=name)
+            ax.legend(fontsize="x-small", loc="best")
         ax.set_title(panel_title, fontsize="medium")
         ax.set_ylabel(ylabel)
         ax.set_xlabel("environment steps" if x == "step" else "training seconds")
@@ -109,7 +108,7 @@ def _draw_returns(ax, source, members, threshold, y_range, reference, x, window)
     if "episode_return" in members:
         xs, ys = source.curve("episode_return", x)
         ax.plot(xs, ys, ".", color="tab:blue", alpha=0.25, markersize=3)
-        ax.plot(xs, smooth(ys, window), color="tab:blue", label=f"training episodes (mean of {window})")
+        ax.plot(xs, smooth(ys, window), color="tab:blue", label=f"training episodes (mean of last {window})")
     if "eval_return" in members:
         xs, ys = source.curve("eval_return", x)
         ax.plot(xs, ys, "o-", color="tab:orange", markersize=3, label="greedy evaluation")
@@ -118,5 +117,5 @@ def _draw_returns(ax, source, members, threshold, y_range, reference, x, window)
         pad = 0.04 * (y_range[1] - y_range[0])
         ax.set_ylim(y_range[0] - pad, y_range[1] + pad)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="x-small", loc="lower right")
+        ax.legend(fontsize="x-small", loc="best")
 

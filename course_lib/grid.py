@@ -77,14 +77,19 @@ def variant_name(params: dict) -> str:
 
 
 def expand_grid(grid: dict[str, Sequence], seeds: Sequence[int], experiment: str,
-                root: str | Path | None = None) -> list[GridRun]:
-    """Every combination of the grid's values, times every seed, with its run folder."""
+                root: str | Path | None = None, fixed: dict | None = None,
+                variant: str | None = None) -> list[GridRun]:
+    """Every combination of the grid's values, times every seed, with its run folder.
+
+    ``fixed`` hyperparameters go to every run without naming the variant; ``variant`` is the
+    folder name to use when the grid is empty (default ``"default"``)."""
     keys = list(grid)
     runs = []
     for values in itertools.product(*(list(grid[k]) for k in keys)):
         params = dict(zip(keys, values))
+        name = variant_name(params) if params else (variant or "default")
         for seed in seeds:
-            runs.append(GridRun(params, int(seed), str(run_path(experiment, variant_name(params), seed, root))))
+            runs.append(GridRun({**(fixed or {}), **params}, int(seed), str(run_path(experiment, name, seed, root))))
     return runs
 
 
@@ -112,8 +117,9 @@ def _grid_worker(ctx, train_fn, runs: list[GridRun]) -> None:
 
 
 def run_grid(train_fn: Callable, experiment: str, grid: dict[str, Sequence] | None = None,
-             seeds: Sequence[int] = (0, 1, 2), root: str | Path | None = None, n_workers: int | None = None,
-             start_method: str | None = None, max_hours: float = 24.0, desc: str | None = None) -> GridResult:
+             seeds: Sequence[int] = (0, 1, 2), fixed: dict | None = None, variant: str | None = None,
+             root: str | Path | None = None, n_workers: int | None = None, start_method: str | None = None,
+             max_hours: float = 24.0, resume: bool = True, desc: str | None = None) -> GridResult:
     """Run ``train_fn(seed=..., run_dir=..., **params)`` for every grid point and seed.
 
     Args:
@@ -122,21 +128,25 @@ def run_grid(train_fn: Callable, experiment: str, grid: dict[str, Sequence] | No
         experiment: the experiment's folder name under ``root``.
         grid: ``{hyperparameter: [values]}``; every combination is a variant. None: one variant.
         seeds: the seeds of each variant.
+        fixed: hyperparameters passed to every run (not part of the variant's name).
+        variant: the variant's folder name when ``grid`` is empty (default ``"default"``).
         root: the runs folder (default :func:`course_lib.runs.runs_root`, ``runs/``).
         n_workers: worker processes (default: all cores, at most one per run to do).
         start_method: ``fork``/``spawn``/``forkserver`` (default: the platform's).
         max_hours: stop the grid after this long (unfinished runs rerun next time).
+        resume: skip the runs already finished (default). False: run everything again (a cell
+            that should show what the *current* code does).
     Returns:
         a :class:`GridResult`; runs already finished are skipped, failed runs are listed.
     """
     from .parallel import default_start_method, portable, run_workers
 
-    runs = expand_grid(grid or {}, seeds, experiment, root)
+    runs = expand_grid(grid or {}, seeds, experiment, root, fixed, variant)
     folder = Path(root if root is not None else runs_root()) / experiment
     result = GridResult(folder)
     todo = []
     for run in runs:
-        (result.skipped if is_finished(run.folder) else todo).append(run)
+        (result.skipped if resume and is_finished(run.folder) else todo).append(run)
     start = time.perf_counter()
     if todo:
         n_workers = max(1, min(n_workers or os.cpu_count() or 1, len(todo)))

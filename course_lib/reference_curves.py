@@ -81,9 +81,14 @@ def save_reference_curve(curve: ReferenceCurve, path: str | Path) -> Path:
     return path
 
 
-def load_reference_curve(path: str | Path) -> ReferenceCurve:
-    """Read a reference curve file written by :func:`save_reference_curve`."""
+def load_reference_curve(path: str | Path, missing_ok: bool = False) -> ReferenceCurve | None:
+    """Read a reference curve file written by :func:`save_reference_curve`.
+
+    ``missing_ok=True``: return None when the file does not exist (no band is drawn then).
+    """
     path = Path(path)
+    if missing_ok and not path.exists():
+        return None
     header, rows = {}, []
     lines = path.read_text().splitlines()
     for line in lines:

@@ -283,3 +283,10 @@ def test_command_line_plot_and_watch(tmp_path):
 def test_grid_values_from_the_command_line():
     assert experiments.parse_grid(["lr=3e-4,1e-3", "net=small,big", "shared=True,False"]) == {
         "lr": [3e-4, 1e-3], "net": ["small", "big"], "shared": [True, False]}
+
+
+def test_grid_fixed_hyperparameters_and_variant_name(tmp_path):
+    (run,) = expand_grid({}, [4], "e", tmp_path, fixed={"total_steps": 100}, variant="three_seeds")
+    assert run.params == {"total_steps": 100} and Path(run.folder) == tmp_path / "e" / "three_seeds" / "seed4"
+    runs = expand_grid({"lr": [0.5]}, [0], "e", tmp_path, fixed={"total_steps": 100})
+    assert runs[0].params == {"total_steps": 100, "lr": 0.5} and runs[0].variant == "lr=0.5"
