@@ -138,7 +138,8 @@ def plot_runs(runs, metric: str = "eval_return", x: str = "step", window: int = 
         metric: the logged metric to plot (``"eval_return"``, ``"episode_return"``, ``"loss"``...).
         x: ``"step"`` (environment steps) or ``"seconds"`` (training seconds).
         window: moving average over this many logged points of each seed, before averaging.
-        threshold: the "solved" line. y_range: the achievable range; bands are clipped to it.
+        threshold: the "solved" line (default for returns: the runs' ``threshold`` from their
+            config, if they agree). y_range: the achievable range; bands are clipped to it.
         reference: a ReferenceCurve drawn below the runs as a grey band (``your agent vs the reference``).
         hold_last: a seed that stopped early keeps its last value (see :func:`align_curves`).
     Returns the matplotlib ``Axes``.
@@ -160,6 +161,9 @@ def plot_runs(runs, metric: str = "eval_return", x: str = "step", window: int = 
             continue
         label = label.split("/", 1)[1] if len({k.split("/")[0] for k in groups}) == 1 else label
         plot_learning_curves({label: values}, x=grid, ax=ax, y_range=y_range)
+    if threshold is None and metric.endswith("return"):
+        found = {r.config.get("threshold") for r in loaded}
+        threshold = found.pop() if len(found) == 1 else None
     draw_threshold(ax, threshold)
     ax.set_xlabel("environment steps" if x == "step" else "training seconds")
     ax.set_ylabel(metric.replace("_", " "))

@@ -200,6 +200,8 @@ def test_multi_seed_plot_mean_band_clip_threshold(tmp_path):
     assert top <= 500.0, f"the band goes above the achievable 500: {top}"
     labels = ax.get_legend_handles_labels()[1]
     assert "threshold 475" in labels, labels
+    default = plot_runs([tmp_path / "e"])
+    assert "threshold 475" in default.get_legend_handles_labels()[1], "the threshold comes from the runs' config"
     plt.close("all")
 
 
