@@ -193,8 +193,9 @@ def plot_values(values: np.ndarray, shape: tuple[int, int], policy: np.ndarray |
         shape: ``(rows, cols)``.
         policy: ``(S,)`` greedy actions (0 left, 1 down, 2 right, 3 up) or ``(S, A)`` Q-values or
             action probabilities (their argmax is drawn). Optional.
-        desc: the map (list of strings); its letters are printed in the corners and no arrow is drawn
-            on holes, walls and goals.
+        desc: the map (list of strings, letters as in :func:`course_lib.paths.draw_map`: ``H`` hole,
+            ``C`` cliff, ``G`` goal, ``#`` wall); its letters are printed in the corners and no arrow is
+            drawn on holes, cliffs, walls and goals.
     Returns the matplotlib ``Axes``.
     """
     values = np.asarray(values, dtype=float)
@@ -213,7 +214,7 @@ def plot_values(values: np.ndarray, shape: tuple[int, int], policy: np.ndarray |
         actions = policy.argmax(axis=1) if policy.ndim == 2 else policy.astype(int)
         for s, a in enumerate(actions):
             r, c = divmod(s, cols)
-            if letters is not None and letters[r, c] in "HG#":
+            if letters is not None and letters[r, c] in "HCG#":
                 continue
             dx, dy = _ARROWS[int(a)]
             ax.arrow(c - 0.25 * dx, r - 0.25 * dy, 0.3 * dx, 0.3 * dy, head_width=0.15,
