@@ -149,7 +149,7 @@ def probes_policy_evaluation() -> list[Probe]:
         args = (P, R, terminal, pi, gamma)
 
         def run(s, args=args):
-            r = s.call("policy_evaluation", *args, deps=["bellman_backup"])
+            r = s.call("policy_evaluation", *args, max_iters=2000, deps=["bellman_backup"])
             return r.value, _unchanged(r, args, ["P", "R", "terminal", "policy", "gamma"])
 
         def compare_value(got, expected, label=label):
@@ -179,7 +179,7 @@ def probes_value_iteration() -> list[Probe]:
         args = (P, R, terminal, gamma)
 
         def run(s, args=args):
-            r = s.call("value_iteration", *args, deps=["bellman_backup"])
+            r = s.call("value_iteration", *args, max_iters=2000, deps=["bellman_backup"])
             return r.value, _unchanged(r, args, ["P", "R", "terminal", "gamma"])
 
         def compare_value(got, expected, label=label, P=P, R=R, terminal=terminal, gamma=gamma):

@@ -138,8 +138,10 @@ class VerdictExecute(Execute):
                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
         student = KernelStudent(self, self.verdict_timeout)
         self._stderr_during = 0
+        start = time.monotonic()
         try:
             verdict = self._chapter.grade(name, student)
+            self.log.info("verdict of %s in %.1f s: %s", name, time.monotonic() - start, verdict.message[:100])
         except Exception as exc:  # a bug of the grader, never the student's points silently
             self.log.error("verdict of %s failed: %r", name, exc)
             cell.outputs = [_error("GraderError", f"{name}: the grader failed ({type(exc).__name__}: {exc}); "

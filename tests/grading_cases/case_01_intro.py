@@ -1,85 +1,34 @@
-"""Wrong answers for chapter 01 (see __init__.py for the format)."""
+"""Wrong answers for chapter 01, derived from the chapter's mistake registry (written once, in
+``autograder/reference/ch01_intro.py``): submission ``mistakes_<i>`` carries the i-th known mistake of
+every exercise that has one (each an edit of the instructor's solution cell); it must lose points
+on exactly those exercises, and each one's message must name its mistake (``NAMED``)."""
+from __future__ import annotations
 
-OFF_BY_ONE_RETURN = '''
-def discounted_return(rewards, gamma):
-    g = 0.0
-    for t, r in enumerate(rewards):
-        g += gamma ** (t + 1) * r          # off by one: the first reward is discounted too
-    return g
-'''
+import nbformat
 
-TIME_LIMIT_AS_TERMINAL = '''
-from gymnasium import spaces
+from autograder.reference.ch01_intro import MISTAKES
+from helpers import NOTEBOOKS, nbgrader_meta
 
-class Corridor(gym.Env):
-    metadata = {"render_modes": []}
+TRIM = True  # submissions keep only the imports and the exercises: grading them stays fast
 
-    def __init__(self, length=7, slip=0.0, max_steps=50):
-        self.length, self.slip, self.max_steps = length, slip, max_steps
-        self.observation_space = spaces.Discrete(length)
-        self.action_space = spaces.Discrete(2)
-        self.pos, self.t = length // 2, 0
+_SOURCE = {nbgrader_meta(c)["grade_id"]: c.source
+           for c in nbformat.read(NOTEBOOKS / "01_intro" / "01_intro.ipynb", as_version=4).cells
+           if nbgrader_meta(c).get("solution")}
 
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.pos, self.t = self.length // 2, 0
-        return self.pos, {}
 
-    def step(self, action):
-        move = 1 if action == 1 else -1
-        if self.np_random.random() < self.slip:
-            move = -move
-        self.pos += move
-        self.t += 1
-        reward = 1.0 if self.pos == self.length - 1 else (-1.0 if self.pos == 0 else 0.0)
-        terminated = self.pos in (0, self.length - 1) or self.t >= self.max_steps   # time limit as terminal
-        return self.pos, reward, terminated, False, {}
-'''
+def _groups():
+    per_exercise: dict[str, list] = {}
+    for m in MISTAKES:
+        per_exercise.setdefault(m.exercise, []).append(m)
+    depth = max(len(v) for v in per_exercise.values())
+    return [[ms[i] for ms in per_exercise.values() if i < len(ms)] for i in range(depth)]
 
-NO_TERMINAL_MASK = '''
-def bellman_backup(P, R, terminal, V, gamma):
-    return R + gamma * P @ V                 # bootstraps through terminal states
-'''
 
-MAX_IN_EVALUATION = '''
-def policy_evaluation(P, R, terminal, policy, gamma, tol=1e-10, max_iters=100_000):
-    V = np.zeros(P.shape[0])
-    for _ in range(max_iters):
-        V_new = bellman_backup(P, R, terminal, V, gamma).max(axis=1)   # ignores the policy
-        if np.max(np.abs(V_new - V)) < tol:
-            return V_new
-        V = V_new
-    return V
-'''
-
-MEAN_IN_VALUE_ITERATION = '''
-def value_iteration(P, R, terminal, gamma, tol=1e-10, max_iters=100_000):
-    V = np.zeros(P.shape[0])
-    for _ in range(max_iters):
-        V_new = bellman_backup(P, R, terminal, V, gamma).mean(axis=1)   # average, not max
-        if np.max(np.abs(V_new - V)) < tol:
-            V = V_new
-            break
-        V = V_new
-    return V, bellman_backup(P, R, terminal, V, gamma).argmax(axis=1)
-'''
-
-UNSEEDED_SLIP = TIME_LIMIT_AS_TERMINAL.replace(
-    "self.np_random.random() < self.slip", "np.random.random() < self.slip"
-).replace(" or self.t >= self.max_steps   # time limit as terminal", "").replace(
-    "return self.pos, reward, terminated, False, {}",
-    "return self.pos, reward, terminated, (not terminated) and self.t >= self.max_steps, {}")
-
-WRONG = {
-    "off_by_one_and_time_limit": ({"discounted_return": OFF_BY_ONE_RETURN, "Corridor": TIME_LIMIT_AS_TERMINAL},
-                                  {"test_discounted_return", "test_Corridor"}),
-    # value iteration and policy evaluation build on the backup: all three lose points
-    "no_terminal_mask": ({"bellman_backup": NO_TERMINAL_MASK},
-                         {"test_bellman_backup", "test_policy_evaluation", "test_value_iteration"}),
-    "max_in_evaluation_and_unseeded_slip": ({"policy_evaluation": MAX_IN_EVALUATION, "Corridor": UNSEEDED_SLIP},
-                                            {"test_policy_evaluation", "test_Corridor"}),
-    "mean_in_value_iteration": ({"value_iteration": MEAN_IN_VALUE_ITERATION}, {"test_value_iteration"}),
-}
+WRONG, NAMED = {}, {}
+for _i, _group in enumerate(_groups()):
+    WRONG[f"mistakes_{_i}"] = ({m.exercise: m.apply(_SOURCE[m.exercise]) for m in _group},
+                               {f"test_{m.exercise}" for m in _group})
+    NAMED[f"mistakes_{_i}"] = {f"test_{m.exercise}": m.description for m in _group}
 
 # Rebinds every check it can reach, then answers wrongly: must score 0 on every exercise.
 _SILENCE = """
