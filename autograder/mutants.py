@@ -126,8 +126,10 @@ def summarize(chapter: str, text: str, records: list) -> dict:
         new = [d[1:].strip() for d in diff.splitlines() if d.startswith("+") and not d.startswith("+++")]
         entry = {"line": line, "source": lines[line - 1].strip(), "mutated": new[0] if new else "",
                  "operator": mutation["operator_name"]}
+        def same(a: str, b: str) -> bool:
+            return a.replace(" ", "") == b.replace(" ", "")
         reason = next((r for ex, old, mut, r in equivalent
-                       if ex == exercise and old == entry["source"] and mut == entry["mutated"]), None)
+                       if ex == exercise and same(old, entry["source"]) and same(mut, entry["mutated"])), None)
         if reason:
             entry["reason"] = reason
             row["equivalent"].append(entry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import re
 
 import nbformat
@@ -73,18 +74,20 @@ def test_grading_end_to_end(chapter, tmp_path):
     owner = {nbgrader_meta(c)["grade_id"]: name for name, p in sources.items()
              for c in nbformat.read(p, as_version=4).cells if nbgrader_meta(c).get("solution")}
 
-    def submit(student: str, base: dict, replacements: dict[str, str]) -> None:
+    def submit(student: str, base: dict, replacements: dict[str, str], trim: bool = False) -> None:
         folder = root / "submitted" / student / chapter
         folder.mkdir(parents=True)
         for name, path in base.items():
             mine = {g: code for g, code in replacements.items() if owner[g] == name}
-            nbformat.write(with_replacements(path, mine), folder / name)
+            nb = with_replacements(path, mine)
+            nbformat.write(trimmed(nb) if trim else nb, folder / name)
 
     submit("solution", sources, {})
     submit("untouched", releases, {})
+    trim = getattr(cases, "TRIM", False)
     for student, (replacements, _) in cases.WRONG.items():
-        submit(student, sources, replacements)
-    submit("cheat", releases, cases.CHEAT)
+        submit(student, sources, replacements, trim)
+    submit("cheat", releases, cases.CHEAT, trim)
 
     outcomes = {o.student: o for o in course.autograde(root / "submitted", root, [chapter])}
     report = "\n".join(f"{s}: {o.total:g}/{o.max_total:g} {o.scores} {o.messages}" for s, o in outcomes.items())
@@ -101,3 +104,33 @@ def test_grading_end_to_end(chapter, tmp_path):
         lost = {cell for cell, pts in o.scores.items() if pts < o.max_scores[cell]}
         assert lost == set(losers), (f"{student}: expected to lose points on {sorted(losers)}, "
                                      f"lost on {sorted(lost)}:\n{report}")
+    # where the chapter's registry knows the mistake, the message names it (and no other)
+    for student, named in getattr(cases, "NAMED", {}).items():
+        messages = cell_messages(root / "autograded" / student / chapter)
+        for cell, description in named.items():
+            assert f"known mistake: {description}" in messages.get(cell, ""), (
+                f"{student}/{cell}: the message should name {description!r}: {messages.get(cell)}")
+
+
+def trimmed(nb):
+    """Only the imports cell and the exercises (solution and test cells): a fast submission. nbgrader
+    tracks only its own cells, so dropping the experiments is what a student may do too."""
+    keep = [c for c in nb.cells if nbgrader_meta(c) or (c.cell_type == "code" and "from course_lib" in c.source
+                                                         and "import" in c.source and "doctor" not in c.source)]
+    nb.cells = keep
+    return nb
+
+
+def cell_messages(folder) -> dict[str, str]:
+    """grade_id -> the text of the error outputs of each graded cell of the autograded notebooks."""
+    found = {}
+    for path in folder.glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            text = " ".join(f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", [])
+                            if o.get("output_type") == "error")
+            text += " ".join("".join(o.get("text", "")) for o in cell.get("outputs", [])
+                             if o.get("output_type") == "stream")
+            if gid:
+                found[gid] = text
+    return found

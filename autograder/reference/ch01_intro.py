@@ -133,27 +133,37 @@ def probes_bellman_backup() -> list[Probe]:
 def probes_policy_evaluation() -> list[Probe]:
     rng = np.random.default_rng(303)
     P, R, terminal = toy_mdp()
-    cases = [("'always stay' on the 2-state MDP", P, R, terminal, np.array([[1.0, 0.0], [1.0, 0.0]]), 0.9),
-             ("'always go' on the 2-state MDP", P, R, terminal, np.array([[0.0, 1.0], [0.0, 1.0]]), 0.9),
-             ("'50/50' on the 2-state MDP", P, R, terminal, np.array([[0.5, 0.5], [0.5, 0.5]]), 0.9)]
-    for i in range(6):
+    fast = {"max_iters": 2000}
+    cases = [("'always stay' on the 2-state MDP", P, R, terminal, np.array([[1.0, 0.0], [1.0, 0.0]]), 0.9, fast),
+             ("'always go' on the 2-state MDP", P, R, terminal, np.array([[0.0, 1.0], [0.0, 1.0]]), 0.9, fast),
+             ("'50/50' on the 2-state MDP", P, R, terminal, np.array([[0.5, 0.5], [0.5, 0.5]]), 0.9, fast),
+             ("'50/50' on the 2-state MDP with the default tol and max_iters", P, R, terminal,
+              np.array([[0.5, 0.5], [0.5, 0.5]]), 0.9, {})]
+    for i in range(8):
         P, R, terminal = random_mdp(rng)
         pi = random_policy(rng, *R.shape)
         if i % 3 == 0:  # deterministic policies as one-hot rows
             pi = np.eye(R.shape[1])[rng.integers(0, R.shape[1], size=R.shape[0])]
         gamma = float(rng.uniform(0.5, 0.85))
-        cases.append((f"random MDP #{i}, S={P.shape[0]}, A={P.shape[1]}, gamma={gamma:.2f}", P, R, terminal, pi, gamma))
+        kwargs = fast
+        if i == 6:  # the loop's control: exactly max_iters sweeps, then stop
+            kwargs, gamma = {"tol": 1e-12, "max_iters": 3}, 0.9
+        if i == 7:  # a loose tol stops early (tolerance = tol: either side of the last sweep passes)
+            kwargs, gamma = {"tol": 0.05, "max_iters": 2000}, 0.95
+        cases.append((f"random MDP #{i}, S={P.shape[0]}, A={P.shape[1]}, gamma={gamma:.2f}"
+                      + "".join(f", {k}={v:g}" for k, v in kwargs.items()), P, R, terminal, pi, gamma, kwargs))
     probes = []
-    for label, P, R, terminal, pi, gamma in cases:
+    for label, P, R, terminal, pi, gamma, kwargs in cases:
         label = f"V = policy_evaluation(...) for {label}"
         args = (P, R, terminal, pi, gamma)
+        atol = max(1e-6, kwargs.get("tol", 0) if kwargs.get("max_iters", 0) > 10 else 0)
 
-        def run(s, args=args):
-            r = s.call("policy_evaluation", *args, max_iters=2000, deps=["bellman_backup"])
+        def run(s, args=args, kwargs=kwargs):
+            r = s.call("policy_evaluation", *args, **kwargs, deps=["bellman_backup"])
             return r.value, _unchanged(r, args, ["P", "R", "terminal", "policy", "gamma"])
 
-        def compare_value(got, expected, label=label):
-            return diff(got, expected, 1e-6, 1e-6, label)
+        def compare_value(got, expected, label=label, atol=atol):
+            return diff(got, expected, atol, 1e-6, label)
         probes.append(Probe(label, run, _value_and_args(label, compare_value), atol=1e-6, rtol=1e-6))
     return probes
 
@@ -168,25 +178,34 @@ def _backup(P, R, terminal, V, gamma):  # a hand-written oracle for greediness, 
 def probes_value_iteration() -> list[Probe]:
     rng = np.random.default_rng(404)
     P, R, terminal = toy_mdp()
-    cases = [("the 2-state MDP, gamma=0.9", P, R, terminal, 0.9)]
-    for i in range(6):
+    fast = {"max_iters": 2000}
+    cases = [("the 2-state MDP, gamma=0.9", P, R, terminal, 0.9, fast),
+             ("the 2-state MDP, gamma=0.9, the default tol and max_iters", P, R, terminal, 0.9, {})]
+    for i in range(8):
         P, R, terminal = random_mdp(rng)
         gamma = float(rng.uniform(0.5, 0.85))
-        cases.append((f"random MDP #{i}, S={P.shape[0]}, A={P.shape[1]}, gamma={gamma:.2f}", P, R, terminal, gamma))
+        kwargs = fast
+        if i == 6:  # the loop's control: exactly max_iters sweeps, then stop
+            kwargs, gamma = {"tol": 1e-12, "max_iters": 3}, 0.9
+        if i == 7:  # a loose tol stops early (tolerance = tol: either side of the last sweep passes)
+            kwargs, gamma = {"tol": 0.05, "max_iters": 2000}, 0.95
+        cases.append((f"random MDP #{i}, S={P.shape[0]}, A={P.shape[1]}, gamma={gamma:.2f}"
+                      + "".join(f", {k}={v:g}" for k, v in kwargs.items()), P, R, terminal, gamma, kwargs))
     probes = []
-    for label, P, R, terminal, gamma in cases:
+    for label, P, R, terminal, gamma, kwargs in cases:
         label = f"value_iteration(...) on {label}"
         args = (P, R, terminal, gamma)
+        atol = max(1e-6, kwargs.get("tol", 0) if kwargs.get("max_iters", 0) > 10 else 0)
 
-        def run(s, args=args):
-            r = s.call("value_iteration", *args, max_iters=2000, deps=["bellman_backup"])
+        def run(s, args=args, kwargs=kwargs):
+            r = s.call("value_iteration", *args, **kwargs, deps=["bellman_backup"])
             return r.value, _unchanged(r, args, ["P", "R", "terminal", "gamma"])
 
-        def compare_value(got, expected, label=label, P=P, R=R, terminal=terminal, gamma=gamma):
+        def compare_value(got, expected, label=label, P=P, R=R, terminal=terminal, gamma=gamma, atol=atol):
             if not isinstance(got, tuple) or len(got) != 2:
                 return f"{label}: must return a tuple (V, policy), got {type(got).__name__}"
             V, policy = got
-            problem = diff(V, expected[0], 1e-6, 1e-6, f"V* from {label}")
+            problem = diff(V, expected[0], atol, 1e-6, f"V* from {label}")
             if problem:
                 return problem
             if not isinstance(policy, np.ndarray) or policy.shape != (P.shape[0],):
@@ -269,6 +288,10 @@ def probes_Corridor() -> list[Probe]:
         _walk({"length": 9, "slip": 1.0, "max_steps": 100},
               [("reset", {"seed": 0}), ("step", 1), ("step", 0), ("step", 0)],
               "Corridor(length=9, slip=1.0): every move goes the other way"),
+        _walk({}, [("attr", "observation_space"), ("reset", {"seed": 3})] + [("step", a % 2) for a in range(50)],
+              "Corridor() with its defaults (length=7, slip=0.0, max_steps=50): 50 steps back and forth, then truncated"),
+        _walk({"length": 601, "slip": 0.0, "max_steps": 1000}, [("reset", {"seed": 0})] + [("step", 1)] * 300,
+              "Corridor(length=601, slip=0): 300 steps right reach the right end"),
         _walk({"length": 3, "slip": 0.0, "max_steps": 10},
               [("reset", {"seed": 0}), ("step", 0), ("reset", {"seed": 0}), ("step", 1)],
               "Corridor(length=3): the smallest corridor"),
@@ -380,4 +403,29 @@ MISTAKES = [
             "self.np_random.random() < self.slip", "self.np_random.random() > self.slip"),
     Mistake("Corridor", "reward +1 at both ends",
             "(-1.0 if self.pos == 0 else 0.0)", "(1.0 if self.pos == 0 else 0.0)"),
+]
+
+# ---------------------------------------------------------------- equivalent mutants
+# Mutants of the solution that no check can kill, because they do not change what the exercise
+# promises: (exercise, original line, mutated line, why). `python -m autograder.mutants 01_intro`
+# counts them apart; every other survivor is a missing check.
+
+EQUIVALENT_MUTANTS = [
+    ("policy_evaluation", "if delta < tol:", "if delta <= tol:", "differs only when delta equals tol exactly"),
+    ("value_iteration", "if delta < tol:", "if delta <= tol:", "differs only when delta equals tol exactly"),
+    ("policy_evaluation", "V = np.zeros(P.shape[0])", "V = np.zeros(P.shape[-1])", "P is (S, A, S): both axes are S"),
+    ("value_iteration", "V = np.zeros(P.shape[0])", "V = np.zeros(P.shape[-1])", "P is (S, A, S): both axes are S"),
+    ("Corridor", "def reset(self, *, seed=None, options=None):", "def reset(self, /, seed=None, options=None):",
+     "seed and options are still accepted by keyword; positional use is only added"),
+    ("Corridor", "self.pos, self.t = length // 2, 0", "self.pos, self.t = length + 2, 0",
+     "the position before the first reset is never observed: Gymnasium requires reset before step"),
+    ("Corridor", "self.pos, self.t = length // 2, 0", "self.pos, self.t = length // 1, 0",
+     "the position before the first reset is never observed: Gymnasium requires reset before step"),
+    ("Corridor", "self.pos, self.t = length // 2, 0", "self.pos, self.t = length // 2, 1",
+     "the step count before the first reset is never observed: reset sets it to 0"),
+    ("Corridor", "reward = 1.0 if self.pos == self.length - 1 else (-1.0 if self.pos == 0 else 0.0)",
+     "reward = 1.0 if self.pos == self.length - 1 else (-1.0 if self.pos <= 0 else 0.0)",
+     "the position never goes below 0: the episode terminates there"),
+    ("Corridor", "if self.np_random.random() < self.slip:", "if self.np_random.random() <= self.slip:",
+     "differs only when the uniform draw equals slip exactly (probability 0)"),
 ]

@@ -5,8 +5,8 @@
 formgrader's Autograde button all grade the same way. For a converted chapter
 (:func:`autograder.verdict.converted_chapters`):
 
-- the kernel runs sandboxed (:mod:`autograder.verdict.sandbox`): the course root and the repository
-  are hidden from it, its environment is cleaned;
+- the kernel runs in the course's sandbox (``autograder/sandbox.py``, nbgrader's kernel manager), and
+  without ``COURSE_REFERENCE_DIR``: no reference is mounted or named in it;
 - after each graded test cell ``test_<name>`` has run (its visible checks, as students know them),
   the grader asks the kernel for the student's answers on the hidden inputs, data only, compares them
   with the reference here and replaces the cell's outputs with the verdict: a line on stdout when it
@@ -20,8 +20,8 @@ Other chapters run exactly as with nbgrader's Execute.
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
+import os
 import time
 
 from nbclient.exceptions import DeadKernelError
@@ -35,6 +35,7 @@ from autograder.verdict.core import Chapter, KernelDied, Student, StudentTimeout
 from autograder.verdict.wire import KERNEL_HELPER
 
 RESULT_NAME = "__verdict_result"
+SECRET_ENV = ("COURSE_REFERENCE_DIR", "COURSE_ROOT", "COURSE_REPO")
 
 
 def _meta(cell) -> dict:
@@ -84,10 +85,19 @@ class VerdictExecute(Execute):
         self._dead = None
         if chapter in converted_chapters():
             self._chapter = Chapter(chapter)
-            from autograder.verdict.sandbox import SandboxedKernelManager
-            SandboxedKernelManager.work_dir = (resources or {}).get("metadata", {}).get("path")
-            self.kernel_manager_class = SandboxedKernelManager
         return super().preprocess(nb, resources, km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        """For a converted chapter the kernel gets no variable naming course paths: its hidden checks
+        need no reference in the kernel (the sandbox of autograder/sandbox.py then mounts none)."""
+        if self._chapter is not None:
+            env = dict(kwargs.get("env") or os.environ)
+            for name in SECRET_ENV:
+                env.pop(name, None)
+            kwargs["env"] = env
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     # -------------------------------------------------------------- cells
 
@@ -124,12 +134,14 @@ class VerdictExecute(Execute):
             code = None
         if code is None:
             return "exit status unknown"
-        if code < 0:
-            import signal
+        import signal
+        number = -code if code < 0 else code - 128 if code > 128 else None  # a shell or bwrap: 128 + N
+        if number:
             try:
-                return f"killed by signal {signal.Signals(-code).name}"
+                name = signal.Signals(number).name
             except ValueError:
-                return f"killed by signal {-code}"
+                name = str(number)
+            return f"killed by signal {name}" + (f", exit code {code}" if code > 0 else "")
         return f"exit code {code}"
 
     def _judge(self, cell, name: str) -> None:

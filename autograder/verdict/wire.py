@@ -85,6 +85,9 @@ def __verdict_call(request, ask):
 
     def stub(dep):
         def reference_piece(*args, **kwargs):
+            direct = getattr(ask, "direct", None)  # a local student (no kernel): a plain call
+            if direct is not None:
+                return direct(dep, args, kwargs)
             reply = ask("\x00verdict:" + json.dumps(
                 {"dep": dep, "args": [enc(a) for a in args], "kwargs": [[k, enc(v)] for k, v in kwargs.items()]}))
             answer = json.loads(reply)
