@@ -82,10 +82,10 @@ def _plot(args) -> int:
     matplotlib.use("Agg")
     from .diagnostics import plot_diagnostics
     from .plots import plot_runs, save_figure
-    from .reference_curves import load_reference_curve
+    from .reference_curves import read_reference_curve
     from .runs import find_runs
 
-    reference = load_reference_curve(args.reference) if args.reference else None
+    reference = read_reference_curve(args.reference) if args.reference else None
     y_range = tuple(args.y_range) if args.y_range else None
     if args.panel:
         runs = find_runs(*args.runs)

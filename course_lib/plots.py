@@ -3,7 +3,7 @@ value heatmaps with greedy-policy arrows.
 
     plot_learning_curves({"DQN": returns}, x=steps, threshold=475, y_range=(0, 500))   # arrays
     plot_runs(["runs/03a_dqn"], metric="eval_return", threshold=475, y_range=(0, 500),
-              reference=load_reference_curve("reference_curves/03a_dqn.csv"))       # run folders
+              reference=read_reference_curve("reference_curves/03a_dqn.csv"))       # run folders
 """
 from __future__ import annotations
 
@@ -146,6 +146,8 @@ def plot_runs(runs, metric: str = "eval_return", x: str = "step", window: int = 
     """
     from .runs import Run, find_runs, group_by_variant
 
+    if isinstance(runs, (str, Path, Run)):
+        runs = [runs]
     loaded = [r for r in runs if isinstance(r, Run)]
     paths = [r for r in runs if not isinstance(r, Run)]
     loaded += find_runs(*paths) if paths else []

@@ -3,7 +3,7 @@
 Each chapter folder that has them holds ``reference_curves/<name>.csv`` (released with the
 notebooks; data, no code). Draw yours over it to see whether your agent learns as it should::
 
-    reference = load_reference_curve("reference_curves/03a_dqn.csv")
+    reference = read_reference_curve("reference_curves/03a_dqn.csv")
     plot_runs(["runs/03a_dqn"], threshold=475, y_range=(0, 500), reference=reference)
 
 File format: ``#``-comment lines ``# key: value`` (name, metric, x, seeds, source...), then a CSV
@@ -81,7 +81,7 @@ def save_reference_curve(curve: ReferenceCurve, path: str | Path) -> Path:
     return path
 
 
-def load_reference_curve(path: str | Path, missing_ok: bool = False) -> ReferenceCurve | None:
+def read_reference_curve(path: str | Path, missing_ok: bool = False) -> ReferenceCurve | None:
     """Read a reference curve file written by :func:`save_reference_curve`.
 
     ``missing_ok=True``: return None when the file does not exist (no band is drawn then).

@@ -22,7 +22,7 @@ from course_lib.diagnostics import plot_diagnostics
 from course_lib.grid import expand_grid, run_grid, variant_name
 from course_lib.logger import TrainingLogger
 from course_lib.plots import align_curves, plot_learning_curves, plot_runs, save_figure
-from course_lib.reference_curves import build_reference_curve, load_reference_curve, save_reference_curve
+from course_lib.reference_curves import build_reference_curve, read_reference_curve, save_reference_curve
 from course_lib.runs import RunWriter, find_runs, read_run, run_path
 from course_lib.watch import load_policy
 
@@ -229,7 +229,7 @@ def test_reference_curve_round_trip_and_band(tmp_path):
     np.testing.assert_allclose(ref.mean, [200, 400, 500])
     np.testing.assert_allclose(ref.low, [100, 300, 500])
     np.testing.assert_allclose(ref.high, [300, 500, 500])
-    loaded = load_reference_curve(save_reference_curve(ref, tmp_path / "reference_curves" / "x.csv"))
+    loaded = read_reference_curve(save_reference_curve(ref, tmp_path / "reference_curves" / "x.csv"))
     assert (loaded.name, loaded.metric, loaded.n_seeds, loaded.info["source"]) == ("solution", "eval_return", 2, "test")
     np.testing.assert_allclose(loaded.high, ref.high)
     fake_run(tmp_path, "mine", "dqn", 0, [(100, 50.0), (300, 450.0)])
