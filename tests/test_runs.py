@@ -292,3 +292,21 @@ def test_grid_fixed_hyperparameters_and_variant_name(tmp_path):
     assert run.params == {"total_steps": 100} and Path(run.folder) == tmp_path / "e" / "three_seeds" / "seed4"
     runs = expand_grid({"lr": [0.5]}, [0], "e", tmp_path, fixed={"total_steps": 100})
     assert runs[0].params == {"total_steps": 100, "lr": 0.5} and runs[0].variant == "lr=0.5"
+
+
+def test_notebook_bar_is_green_when_solved_early(monkeypatch):
+    import tqdm.notebook
+
+    import course_lib.logger as logger_module
+
+    monkeypatch.setattr(logger_module, "tqdm", tqdm.notebook.tqdm)
+    solved = TrainingLogger(10_000, threshold=475, live_plot=False)
+    solved.step(600)
+    solved.evaluation(480.0)
+    solved.close()
+    bar = solved._bar.container.children[1]
+    assert (bar.bar_style, bar.value, bar.max) == ("success", 600, 600), "solved early: a full, green bar"
+    stopped = TrainingLogger(10_000, threshold=475, live_plot=False)
+    stopped.step(600)
+    stopped.close()
+    assert stopped._bar.container.children[1].bar_style == "danger", "stopped early without success: red"
