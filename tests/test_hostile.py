@@ -75,13 +75,15 @@ print("found:", _found)
 def _swallow(lines):
     return ["try:\\n"] + ["    " + ln for ln in lines] + ["\\nexcept BaseException:\\n    pass\\n"]
 get_ipython().input_transformers_post.append(_swallow)
-"""}, {t: 0 for t in POINTS}, {t: "NotImplementedError" for t in POINTS}),
+"""}, {t: 0 for t in POINTS}, {**{t: "NotImplementedError" for t in POINTS},
+                                "test_discounted_return": "discounted_return' is not defined"}),
 
     "patched_showtraceback": ("release", {"discounted_return": """
 _ip = get_ipython()
 _ip.showtraceback = _ip._showtraceback = lambda *a, **k: None
 _ip.showsyntaxerror = lambda *a, **k: None
-"""}, {t: 0 for t in POINTS}, {t: "NotImplementedError" for t in POINTS}),
+"""}, {t: 0 for t in POINTS}, {**{t: "NotImplementedError" for t in POINTS},
+                                "test_discounted_return": "discounted_return' is not defined"}),
 
     "sys_exit": ("solution", {"policy_evaluation": WRONG_EVALUATION + "import sys\nsys.exit(0)\n"},
                  {"test_policy_evaluation": 0}, {"test_policy_evaluation": "expected"}),

@@ -123,4 +123,4 @@ def test_local_student_sees_the_same_encoding_as_a_kernel():
     assert isinstance(r.value[0], np.float32) and r.value[1] == [1, (2, "a")] and r.value[2] == {"k": None}
     assert r.args_after[0].tolist() == [99.0, 2.0]
     assert json.loads(json.dumps(student.request({"op": "call", "fn": "missing", "args": [], "kwargs": [],
-                                                  "deps": []})))["raised"]["ename"] == "KeyError"
+                                                  "deps": []})))["raised"]["ename"] == "NameError"

@@ -101,6 +101,8 @@ def __verdict_call(request, ask):
     if req["op"] == "call":
         saved = {d: ns.get(d) for d in req["deps"]}
         try:
+            if req["fn"] not in ns:
+                raise NameError("name '" + req["fn"] + "' is not defined in the notebook")
             fn = ns[req["fn"]]
             args = [dec(a) for a in req["args"]]
             kwargs = {k: dec(v) for k, v in req["kwargs"]}
@@ -117,6 +119,8 @@ def __verdict_call(request, ask):
     if req["op"] == "script":
         out = []
         try:
+            if req["cls"] not in ns:
+                raise NameError("name '" + req["cls"] + "' is not defined in the notebook")
             obj = ns[req["cls"]](**{k: dec(v) for k, v in req["kwargs"]})
         except BaseException as e:
             return json.dumps({"steps": [raised(e)]})
