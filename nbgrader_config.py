@@ -13,6 +13,8 @@ if str(COURSE_ROOT) not in sys.path:
     sys.path.insert(0, str(COURSE_ROOT))
 
 c.CourseDirectory.course_id = "deep-rl-workbook"
+# sqlite in the course root; parallel graders wait for each other's writes (up to 60 s).
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60"
 c.CourseDirectory.source_directory = "notebooks"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
@@ -55,3 +57,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 c.Autograde.autograde_preprocessors = [VerdictExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.VerdictExecute.verdict_timeout = 60
+
+# Every graded kernel runs in a sandbox of its own (bubblewrap and resource limits): see
+# autograder/sandbox.py. COURSE_SANDBOX=off turns bubblewrap off (resource limits stay).
+c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"

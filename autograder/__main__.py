@@ -58,6 +58,10 @@ def main(argv=None) -> int:
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--csv", type=Path, default=Path("grades.csv"), help="where to write the scores")
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: config, 120)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="submissions graded at once (default: the number of CPU cores)")
+    p.add_argument("--submission-timeout", type=float, default=900,
+                   help="wall-clock seconds for one submission, all its notebooks (default 900)")
 
     p = sub.add_parser("feedback", help="HTML feedback for what has been graded, released to students")
     p.add_argument("chapters", nargs="*")
@@ -94,8 +98,11 @@ def _run(args, root: Path) -> int:
         got = course.collect(root, args.chapters or None, say=say)
         say(f"collected into {root / 'submitted'}" if got else "no hand-ins yet")
     elif args.command == "grade":
+        if args.jobs is not None and args.jobs < 1:
+            raise course.UsageError(f"--jobs must be at least 1, got {args.jobs}")
         outcomes = course.autograde(args.submissions, root, args.chapter, args.timeout,
-                                    students=args.student, say=say)
+                                    student_timeout=args.submission_timeout, students=args.student,
+                                    say=say, jobs=args.jobs)
         path = course.write_csv(outcomes, args.csv)
         for o in outcomes:
             say(f"{o.student:<20} {o.chapter:<20} {o.total:6g} / {o.max_total:g}")

@@ -7,12 +7,14 @@ reference implementations that hidden checks load.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +119,7 @@ class Outcome:
     scores: dict[str, float] = field(default_factory=dict)  # grade_id -> points
     max_scores: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    failed: bool = False  # nbgrader itself failed or was stopped (not: an exercise lost points)
 
     @property
     def total(self) -> float:
@@ -146,10 +149,15 @@ def _check_notebooks(sub_dir: Path, expected: list[str]) -> list[str]:
     return messages
 
 
+def gradebook_url(root: Path) -> str:
+    """The course's sqlite gradebook; writers wait up to 60 s for each other (parallel grading)."""
+    return f"sqlite:///{Path(root) / 'gradebook.db'}?timeout=60"
+
+
 def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outcome) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         assignment = gb.find_assignment(chapter)
         for nb in assignment.notebooks:
             for cell in nb.grade_cells:
@@ -165,8 +173,8 @@ def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outc
 
 
 def autograde(submissions: Path | None = None, root: Path = REPO, which: list[str] | None = None,
-              timeout: int | None = None, student_timeout: float = 1800,
-              students: list[str] | None = None, say=_quiet) -> list[Outcome]:
+              timeout: int | None = None, student_timeout: float = 900,
+              students: list[str] | None = None, say=_quiet, jobs: int | None = None) -> list[Outcome]:
     """Autograde every ``<student>/<chapter>/`` of ``submissions``; one bad submission never stops
     the rest.
 
@@ -175,6 +183,8 @@ def autograde(submissions: Path | None = None, root: Path = REPO, which: list[st
     need not regrade the class). Each student is graded in their own nbgrader process; missing or
     unreadable notebooks, exercises that raise and cells that exceed ``timeout`` seconds cost only
     their own points, and each is reported. ``say`` receives one progress line per submission.
+    ``jobs`` submissions are graded at once (default: one per CPU core); the score of a submission
+    does not depend on it. ``student_timeout`` is the wall-clock limit of one submission in seconds.
     """
     root = Path(root).resolve()
     target = root / "submitted"
@@ -197,32 +207,67 @@ def autograde(submissions: Path | None = None, root: Path = REPO, which: list[st
                            or not (root / "gradebook.db").exists())
     if needs_release:
         release(root, needs_release)
-    outcomes = []
-    todo = [(student_dir, chapter_dir)
+    todo = [(student_dir.name, chapter_dir)
             for student_dir in sorted(p for p in target.iterdir() if p.is_dir())
             if not students or student_dir.name in students
             for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in wanted)]
-    for done, (student_dir, chapter_dir) in enumerate(todo, 1):
-        student, chapter = student_dir.name, chapter_dir.name
-        say(f"[{done}/{len(todo)}] grading {student} / {chapter} ...")
-        outcome = Outcome(student, chapter)
-        expected = sorted(p.name for p in (root / "release" / chapter).glob("*.ipynb"))
-        outcome.messages += _check_notebooks(chapter_dir, expected)
-        if not any(chapter_dir.glob("*.ipynb")):
-            _scores_from_gradebook(root, chapter, student, outcome)
-            outcomes.append(outcome)
-            continue
-        args = ["autograde", chapter, "--student", student, "--force"]
-        if timeout is not None:
-            args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
-        result = run_nbgrader(args, root, timeout=student_timeout)
-        if result.returncode != 0:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
-        outcome.messages += _cell_problems(root / "autograded" / student / chapter)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    progress = _ClassProgress(len(todo), say)
+
+    def grade(item: tuple[str, Path]) -> Outcome:
+        outcome = _grade_submission(root, item[0], item[1], timeout, student_timeout)
+        progress.done(outcome)
+        return outcome
+
+    say(f"grading {len(todo)} submission(s) with {jobs} job(s) in parallel")
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(grade, todo))  # each a subprocess: the threads only wait
+
+
+class _ClassProgress:
+    """One line per finished submission: how many are done and failed, and the time left."""
+
+    def __init__(self, total: int, say):
+        self.total, self.say, self.finished, self.failed = total, say, 0, 0
+        self.start = time.perf_counter()
+        self.lock = threading.Lock()
+
+    def done(self, outcome: "Outcome") -> None:
+        with self.lock:
+            self.finished += 1
+            self.failed += bool(outcome.failed)
+            elapsed = time.perf_counter() - self.start
+            left = elapsed / self.finished * (self.total - self.finished)
+            self.say(f"[{self.finished}/{self.total} done, {self.failed} failed, {elapsed:.0f} s, "
+                     f"about {left:.0f} s left] {outcome.student} / {outcome.chapter}: "
+                     f"{outcome.total:g} / {outcome.max_total:g}")
+
+
+def _grade_submission(root: Path, student: str, chapter_dir: Path, timeout: int | None,
+                      student_timeout: float) -> "Outcome":
+    """Autograde one student's chapter in its own nbgrader process (its kernel in the sandbox)."""
+    chapter = chapter_dir.name
+    outcome = Outcome(student, chapter)
+    expected = sorted(p.name for p in (root / "release" / chapter).glob("*.ipynb"))
+    outcome.messages += _check_notebooks(chapter_dir, expected)
+    if not any(chapter_dir.glob("*.ipynb")):
         _scores_from_gradebook(root, chapter, student, outcome)
-        outcomes.append(outcome)
-    return outcomes
+        return outcome
+    args = ["autograde", chapter, "--student", student, "--force"]
+    if timeout is not None:
+        args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
+    result = run_nbgrader(args, root, timeout=student_timeout)
+    if result.returncode == 124:
+        outcome.failed = True
+        outcome.messages.append(f"grading was stopped after {student_timeout:g} s (the time limit of one "
+                                "submission); exercises not graded by then score 0")
+    elif result.returncode != 0:
+        outcome.failed = True
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
+    outcome.messages += _cell_problems(root / "autograded" / student / chapter)
+    _scores_from_gradebook(root, chapter, student, outcome)
+    return outcome
 
 
 def _cell_problems(folder: Path) -> list[str]:
