@@ -129,7 +129,7 @@ def summarize(chapter: str, text: str, records: list) -> dict:
         def same(a: str, b: str) -> bool:
             return a.replace(" ", "") == b.replace(" ", "")
         reason = next((r for ex, old, mut, r in equivalent
-                       if ex == exercise and same(old, entry["source"]) and same(mut, entry["mutated"])), None)
+                       if ex == exercise and same(old, entry["source"]) and (mut == "*" or same(mut, entry["mutated"]))), None)
         if reason:
             entry["reason"] = reason
             row["equivalent"].append(entry)
