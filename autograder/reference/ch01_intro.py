@@ -323,8 +323,8 @@ def probes_Corridor() -> list[Probe]:
     probes.append(Probe("Corridor(slip=0.3): the slip rate", rate, rate_compare, key=bucket))
 
     def seeded(s):
-        kw = {"length": 15, "slip": 0.5, "max_steps": 30}
-        steps = [("reset", {"seed": 7})] + [("step", 1)] * 10
+        kw = {"length": 101, "slip": 0.5, "max_steps": 100}
+        steps = [("reset", {"seed": 7})] + [("step", 1)] * 40  # equal by chance: 2^-40
         a, b = s.script("Corridor", kw, steps), s.script("Corridor", kw, steps)
         if len(a) != len(steps) or any(isinstance(x, Raised) for x in a + b):
             return "the episode failed: " + str((a + b)[-1])[:200]
@@ -337,7 +337,7 @@ def probes_Corridor() -> list[Probe]:
             return ("Corridor(slip=0.5): the same seed must give the same episode: draw the slip from "
                     "self.np_random, which super().reset(seed=seed) seeds")
         return None
-    probes.append(Probe("Corridor(slip=0.5): reset(seed=7) twice gives the same episode", seeded, seeded_compare))
+    probes.append(Probe("Corridor(length=101, slip=0.5): reset(seed=7) twice gives the same 40 steps", seeded, seeded_compare))
     return probes
 
 
