@@ -13,8 +13,9 @@ if str(COURSE_ROOT) not in sys.path:
     sys.path.insert(0, str(COURSE_ROOT))
 
 c.CourseDirectory.course_id = "deep-rl-workbook"
-# sqlite in the course root; parallel graders wait for each other's writes (up to 60 s).
-c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60"
+# The gradebook: COURSE_DB (any SQLAlchemy URL, e.g. postgresql://user@host/db for parallel and
+# cluster grading), else sqlite in the course root, where parallel graders wait for each other.
+c.CourseDirectory.db_url = os.environ.get("COURSE_DB") or f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60"
 c.CourseDirectory.source_directory = "notebooks"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"

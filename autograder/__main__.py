@@ -62,6 +62,11 @@ def main(argv=None) -> int:
                    help="submissions graded at once (default: the number of CPU cores)")
     p.add_argument("--submission-timeout", type=float, default=900,
                    help="wall-clock seconds for one submission, all its notebooks (default 900)")
+    p.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="grade on this Ray cluster (host:port of `ray start --head`), one task per submission")
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="the gradebook as an SQLAlchemy URL, e.g. postgresql://user@host:5432/gradebook "
+                        "(default: COURSE_DB, else gradebook.db in the course root)")
 
     p = sub.add_parser("feedback", help="HTML feedback for what has been graded, released to students")
     p.add_argument("chapters", nargs="*")
@@ -98,11 +103,13 @@ def _run(args, root: Path) -> int:
         got = course.collect(root, args.chapters or None, say=say)
         say(f"collected into {root / 'submitted'}" if got else "no hand-ins yet")
     elif args.command == "grade":
+        if args.db:
+            os.environ["COURSE_DB"] = args.db  # nbgrader_config.py reads it in every nbgrader process
         if args.jobs is not None and args.jobs < 1:
             raise course.UsageError(f"--jobs must be at least 1, got {args.jobs}")
         outcomes = course.autograde(args.submissions, root, args.chapter, args.timeout,
                                     student_timeout=args.submission_timeout, students=args.student,
-                                    say=say, jobs=args.jobs)
+                                    say=say, jobs=args.jobs, ray_address=args.ray)
         path = course.write_csv(outcomes, args.csv)
         for o in outcomes:
             say(f"{o.student:<20} {o.chapter:<20} {o.total:6g} / {o.max_total:g}")

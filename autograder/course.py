@@ -150,8 +150,23 @@ def _check_notebooks(sub_dir: Path, expected: list[str]) -> list[str]:
 
 
 def gradebook_url(root: Path) -> str:
-    """The course's sqlite gradebook; writers wait up to 60 s for each other (parallel grading)."""
-    return f"sqlite:///{Path(root) / 'gradebook.db'}?timeout=60"
+    """The gradebook: ``COURSE_DB`` (any SQLAlchemy URL, e.g. PostgreSQL) or the sqlite file in the
+    course root, whose writers wait up to 60 s for each other (parallel grading)."""
+    return os.environ.get("COURSE_DB") or f"sqlite:///{Path(root) / 'gradebook.db'}?timeout=60"
+
+
+def released_in_gradebook(root: Path, chapter: str) -> bool:
+    """Whether the gradebook knows ``chapter`` (``release`` puts it there)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if "COURSE_DB" not in os.environ and not (Path(root) / "gradebook.db").exists():
+        return False
+    with Gradebook(gradebook_url(root)) as gb:
+        try:
+            gb.find_assignment(chapter)
+            return True
+        except MissingEntry:
+            return False
 
 
 def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outcome) -> None:
@@ -174,7 +189,8 @@ def _scores_from_gradebook(root: Path, chapter: str, student: str, outcome: Outc
 
 def autograde(submissions: Path | None = None, root: Path = REPO, which: list[str] | None = None,
               timeout: int | None = None, student_timeout: float = 900,
-              students: list[str] | None = None, say=_quiet, jobs: int | None = None) -> list[Outcome]:
+              students: list[str] | None = None, say=_quiet, jobs: int | None = None,
+              ray_address: str | None = None) -> list[Outcome]:
     """Autograde every ``<student>/<chapter>/`` of ``submissions``; one bad submission never stops
     the rest.
 
@@ -185,6 +201,8 @@ def autograde(submissions: Path | None = None, root: Path = REPO, which: list[st
     their own points, and each is reported. ``say`` receives one progress line per submission.
     ``jobs`` submissions are graded at once (default: one per CPU core); the score of a submission
     does not depend on it. ``student_timeout`` is the wall-clock limit of one submission in seconds.
+    ``ray_address``: grade on that Ray cluster instead (``autograder.cluster``). The gradebook is
+    ``COURSE_DB`` when set (PostgreSQL for a cluster), else the course's sqlite file.
     """
     root = Path(root).resolve()
     target = root / "submitted"
@@ -204,13 +222,16 @@ def autograde(submissions: Path | None = None, root: Path = REPO, which: list[st
             shutil.copytree(student_dir, target / student_dir.name, dirs_exist_ok=True)
     wanted = set(which or chapters(root))
     needs_release = sorted(c for c in wanted if not (root / "release" / c).is_dir()
-                           or not (root / "gradebook.db").exists())
+                           or not released_in_gradebook(root, c))
     if needs_release:
         release(root, needs_release)
     todo = [(student_dir.name, chapter_dir)
             for student_dir in sorted(p for p in target.iterdir() if p.is_dir())
             if not students or student_dir.name in students
             for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in wanted)]
+    if ray_address:
+        from . import cluster
+        return cluster.grade_on_ray(ray_address, root, todo, timeout, student_timeout, say)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     progress = _ClassProgress(len(todo), say)
 
