@@ -71,6 +71,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("feedback", help="HTML feedback for what has been graded, released to students")
     p.add_argument("chapters", nargs="*")
 
+    p = sub.add_parser("report", help="an HTML page of the class: scores per chapter and exercise, "
+                                      "known mistakes and how often")
+    p.add_argument("--out", type=Path, default=None, help="folder of the page (default: report/)")
+
     p = sub.add_parser("bench", help="time notebooks and autograding against the design's budgets")
     p.add_argument("--full", action="store_true", help="also run every notebook in full mode (long)")
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
@@ -120,6 +124,9 @@ def _run(args, root: Path) -> int:
         done = course.feedback(root, args.chapters or None, say=say)
         if not done:
             say("no feedback written: nothing has been autograded yet (./course grade)")
+    elif args.command == "report":
+        from . import report
+        say(f"wrote {report.write(root, args.out)}")
     elif args.command == "bench":
         from . import benchmark
         return benchmark.main(root, full=args.full, which=course.check_chapters(args.chapter, root)

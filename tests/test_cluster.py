@@ -117,6 +117,13 @@ def _grade(tmp: Path, name: str, *args: str, env: dict[str, str] | None = None) 
 def test_parallel_into_postgresql_and_on_ray_equal_serial_sqlite(tmp_path, postgres, ray_cluster):
     serial = _grade(tmp_path, "serial-sqlite", "--jobs", "1")
     assert float(serial["alice"]["total"]) == 100 and float(serial["bob"]["total"]) == 85, serial
+    report = subprocess.run([sys.executable, "-m", "autograder", "--root", str(tmp_path / "serial-sqlite" / "course"),
+                             "report"], capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr[-2000:]
+    page = (tmp_path / "serial-sqlite" / "course" / "report" / "index.html").read_text()
+    assert "01_intro: 2 graded, mean 92.5 / 100" in page
+    assert "<td>discounted_return</td><td>15</td><td>7.5</td><td>1 of 2</td>" in page
+    assert "no discounting (gamma ignored): 1" in page  # the named mistake, counted
     parallel = _grade(tmp_path, "parallel-postgresql", "--jobs", "2", "--db", postgres("parallel"))
     assert parallel == serial
     on_ray = _grade(tmp_path, "ray-postgresql", "--ray", ray_cluster, "--db", postgres("cluster"))
