@@ -78,6 +78,11 @@ def main(argv=None) -> int:
     p = sub.add_parser("bench", help="time notebooks and autograding against the design's budgets")
     p.add_argument("--full", action="store_true", help="also run every notebook in full mode (long)")
     p.add_argument("--chapter", action="append", help="only this chapter (repeatable)")
+    p.add_argument("--grading", action="store_true",
+                   help="only measure grading throughput: submissions per minute for --jobs 1, --jobs N "
+                        "and, with --ray ADDRESS, a Ray cluster")
+    p.add_argument("--students", type=int, default=6, help="class size of --grading (default 6)")
+    p.add_argument("--ray", metavar="ADDRESS", default=None, help="Ray cluster for --grading ('local' starts one on this machine)")
 
     sub.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
 
@@ -129,6 +134,14 @@ def _run(args, root: Path) -> int:
         say(f"wrote {report.write(root, args.out)}")
     elif args.command == "bench":
         from . import benchmark
+        if args.grading:
+            if args.ray == "local":
+                from .cluster import local_cluster
+                with local_cluster() as address:
+                    benchmark.grading_throughput(root, students=args.students, ray_address=address)
+            else:
+                benchmark.grading_throughput(root, students=args.students, ray_address=args.ray)
+            return 0
         return benchmark.main(root, full=args.full, which=course.check_chapters(args.chapter, root)
                               if args.chapter else None)
     elif args.command == "lock":

@@ -119,3 +119,34 @@ def main(root: Path, full: bool = False, which: list[str] | None = None) -> int:
         print("\n" + "\n".join(thresholds))
     print(f"written to {out_dir / 'benchmark.md'}")
     return 0
+
+
+def grading_throughput(root: Path, chapter: str = "01_intro", students: int = 6,
+                       ray_address: str | None = None) -> list[tuple[str, float, float]]:
+    """Submissions per minute when a class of ``students`` copies of ``chapter``'s solution is graded
+    with ``--jobs 1``, ``--jobs N`` (N = CPU cores) and, given ``ray_address``, on that Ray cluster.
+
+    Returns ``(how, seconds, submissions per minute)`` rows. The release is built before the clock.
+    """
+    import contextlib
+    import io
+
+    ways = [("--jobs 1", {"jobs": 1}), (f"--jobs {os.cpu_count()}", {"jobs": os.cpu_count()})]
+    if ray_address:
+        ways.append((f"Ray cluster {ray_address}", {"ray_address": ray_address}))
+    rows = []
+    for how, kwargs in ways:
+        with tempfile.TemporaryDirectory() as tmp:
+            course_root = course.course_with_chapter(Path(tmp), chapter, root)
+            course.release(course_root, [chapter])
+            for k in range(students):
+                shutil.copytree(root / "notebooks" / chapter, course_root / "submitted" / f"s{k:03d}" / chapter)
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                outcomes = course.autograde(None, course_root, [chapter], **kwargs)
+            seconds = time.perf_counter() - start
+        assert all(o.total == o.max_total for o in outcomes), "the solution did not score full marks"
+        rows.append((how, seconds, 60 * students / seconds))
+        print(f"| grade {students} submissions of {chapter}, {how} | {seconds:.1f} s | "
+              f"{60 * students / seconds:.1f} submissions/min |", flush=True)
+    return rows

@@ -13,6 +13,7 @@ Ray is in the optional ``grading`` extra (``requirements-grading.lock``); studen
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -131,3 +132,30 @@ def grade_on_ray(address: str, root: Path, todo: list[tuple[str, Path]], timeout
         return [outcomes[(s, c.name)] for s, c in todo]
     finally:
         ray.shutdown()
+
+
+@contextlib.contextmanager
+def local_cluster(num_cpus: int | None = None):
+    """A Ray head on this machine (``ray start --head`` on a free port, in a temporary folder),
+    stopped afterwards; yields its address. For tests and the benchmark."""
+    import shutil
+    import socket
+
+    ray_cli = str(Path(sys.executable).parent / "ray")
+    temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths must stay under 108 characters
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
+           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    start = subprocess.run([ray_cli, "start", "--head", f"--port={port}", f"--num-cpus={num_cpus or os.cpu_count()}",
+                            f"--temp-dir={temp}", "--include-dashboard=false", "--disable-usage-stats"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    if start.returncode != 0:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise RuntimeError(f"ray start failed:\n{start.stdout[-2000:]}\n{start.stderr[-2000:]}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, text=True, env=env, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)

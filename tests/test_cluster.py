@@ -83,20 +83,10 @@ def postgres():
 def ray_cluster():
     """A local Ray cluster (``ray start --head``, 2 CPUs); yields its address."""
     pytest.importorskip("ray", reason="the grading extra is not installed (requirements-grading.lock)")
-    ray_cli = str(Path(sys.executable).parent / "ray")
-    temp = tempfile.mkdtemp(prefix="ray-")  # short: Ray's socket paths must stay under 108 characters
-    port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
-           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
-    start = subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--num-cpus=2", f"--temp-dir={temp}",
-                            "--include-dashboard=false", "--disable-usage-stats"],
-                           capture_output=True, text=True, env=env, timeout=300)
-    assert start.returncode == 0, start.stdout[-2000:] + start.stderr[-2000:]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, text=True, env=env, timeout=120)
-        shutil.rmtree(temp, ignore_errors=True)
+    from autograder.cluster import local_cluster
+
+    with local_cluster(num_cpus=2) as address:
+        yield address
 
 
 def _grade(tmp: Path, name: str, *args: str, env: dict[str, str] | None = None) -> dict[str, dict]:
