@@ -162,8 +162,11 @@ def fetch(root: Path = course.REPO, which: list[str] | None = None) -> list[str]
     config = student_config_dir(root)
     env = {"JUPYTER_CONFIG_DIR": str(config)}
     new = []
+    outbound = exchange_root(root) / COURSE_ID / "outbound"
     for chapter in which or released(root):
         had = (workspace / chapter).exists()
+        if had and not _lacks_files(outbound / chapter, workspace / chapter):
+            continue  # nothing new for it: no nbgrader process to start
         args = ["fetch_assignment", chapter, "--course", COURSE_ID]
         if had:
             args.append("--replace")
@@ -173,6 +176,12 @@ def fetch(root: Path = course.REPO, which: list[str] | None = None) -> list[str]
         if not had:
             new.append(chapter)
     return new
+
+
+def _lacks_files(released_folder: Path, mine: Path) -> bool:
+    """Whether ``mine`` lacks any file that the released chapter has."""
+    return any(not (mine / p.relative_to(released_folder)).exists()
+               for p in released_folder.rglob("*") if p.is_file())
 
 
 def prepare_student(root: Path = course.REPO, say=print) -> Path:
