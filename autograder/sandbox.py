@@ -108,7 +108,11 @@ def _existing(paths) -> list[Path]:
 
 def bwrap_args(work: Path, runtime: Path, course_root: Path, env: dict[str, str]) -> list[str]:
     """The bubblewrap command line (without the kernel's command) for a kernel working in ``work``."""
-    hide = _existing([course_root, Path.home(), Path(__file__).resolve().parents[1]])
+    # Any course checkout in sight (this course root, the one holding the virtual environment or
+    # course_lib) holds solutions, references and a gradebook: hide it, then put back what is needed.
+    checkouts = [p for p in (Path(sys.prefix).parent, _course_lib_dir().parent)
+                 if (p / "nbgrader_config.py").is_file()]
+    hide = _existing([course_root, Path.home(), Path(__file__).resolve().parents[1], *checkouts])
     keep = _existing([sys.base_prefix, sys.prefix, Path(sys.executable).parent.parent,
                       _course_lib_dir()])
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from autograder import sandbox
-from helpers import NOTEBOOKS, make_course, with_replacements
+from helpers import NOTEBOOKS, REPO, make_course, with_replacements
 
 PROBLEM = sandbox.bubblewrap_problem()
 pytestmark = [pytest.mark.slow,
@@ -37,6 +37,7 @@ ATTACKS = {
     "stay_running": ("import subprocess; subprocess.Popen(['sleep', '" + MARKER + "'], start_new_session=True)\n"
                      "raise RuntimeError('started a process to outlive grading')"),
     "memory": "block = bytearray(4 * 1024 ** 3)",
+    "read_solutions": "open('{repo}/notebooks/01_intro/01_intro.ipynb').read()",
     "huge_file": ("with open('big.bin', 'wb') as f:\n"
                   "    for _ in range(200):\n"
                   "        f.write(b'x' * 1024 * 1024)"),
@@ -47,14 +48,14 @@ EXPECTED = {
     "read_other": "FileNotFoundError", "delete_gradebook": "FileNotFoundError",
     "delete_other": "FileNotFoundError", "network": "ConnectionRefusedError",
     "stay_running": "RuntimeError: started a process", "memory": "MemoryError",
-    "huge_file": "File too large",
+    "huge_file": "File too large", "read_solutions": "FileNotFoundError",
 }
 # Two hostile students, an attack in each of four exercises; their Corridor (20 points) is right.
 HOSTILE = {
     "mallory": {"discounted_return": "read_other", "bellman_backup": "delete_gradebook",
                 "policy_evaluation": "delete_other", "value_iteration": "network"},
     "oscar": {"discounted_return": "stay_running", "bellman_backup": "huge_file",
-              "policy_evaluation": "memory"},
+              "policy_evaluation": "memory", "value_iteration": "read_solutions"},
 }
 POINTS = {"discounted_return": 15, "bellman_backup": 20, "policy_evaluation": 20, "value_iteration": 25}
 
@@ -113,7 +114,7 @@ def test_hostile_class_in_the_sandbox(tmp_path, monkeypatch):
     put("alice", with_replacements(source, {}))
     put("bob", with_replacements(source, {"value_iteration": WRONG_VALUE_ITERATION}))
     for student, attacks in HOSTILE.items():
-        put(student, with_replacements(source, {ex: ATTACKS[a].format(port=port) for ex, a in attacks.items()}))
+        put(student, with_replacements(source, {ex: ATTACKS[a].format(port=port, repo=REPO) for ex, a in attacks.items()}))
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (subs / "alice").rglob("*.ipynb")}
 
     out_csv = tmp_path / "grades.csv"
