@@ -8,7 +8,7 @@
 
 (``./course plot``, ``./course run`` and ``./course watch`` call these.) The same functions work in
 a notebook: :func:`course_lib.plots.plot_runs`, :func:`course_lib.diagnostics.plot_diagnostics`,
-:func:`course_lib.grid.run_grid`, :func:`course_lib.watch.watch`.
+:func:`course_lib.grid.run_grid` with a :class:`course_lib.grid.Grid`, :func:`course_lib.watch.watch`.
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def _run(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .grid import run_grid
+    from .grid import Grid, run_grid
     from .plots import plot_runs, save_figure
 
     notebook = Path(args.notebook).resolve()
@@ -114,8 +114,8 @@ def _run(args) -> int:
                                               else notebook.parent / "runs")
     sys.path.insert(0, str(notebook.parent))
     train_fn = load_notebook_function(notebook, args.function)
-    result = run_grid(train_fn, experiment=args.experiment, grid=parse_grid(args.grid), seeds=args.seeds,
-                      root=root, n_workers=args.workers)
+    grid = Grid(args.experiment, params=parse_grid(args.grid), seeds=args.seeds, root=root)
+    result = run_grid(train_fn, grid, n_workers=args.workers)
     print(result)
     if result.finished or result.skipped:
         ax = plot_runs([result.folder], metric=args.metric, threshold=args.threshold,

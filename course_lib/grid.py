@@ -5,16 +5,17 @@
         ...
         log.close()
 
-    result = run_grid(train, experiment="a2c_lr", grid={"lr": [3e-4, 1e-3], "n_steps": [5, 20]},
-                      seeds=[0, 1, 2])
+    grid = Grid("a2c_lr", params={"lr": [3e-4, 1e-3], "n_steps": [5, 20]}, seeds=[0, 1, 2])
+    result = run_grid(train, grid)
     print(result)                                          # finished, skipped, failed
-    plot_runs([result.folder], threshold=475)
+    plot_runs(result.folder, threshold=475)
 
 Each run is ``train(seed=seed, run_dir=folder, **hyperparameters)`` and writes its own folder
 ``runs/<experiment>/<variant>/seed<k>`` (variant: ``lr=0.001,n_steps=5``). Runs go to worker
-processes (all cores by default; :func:`course_lib.parallel.run_workers`, so a function defined
-in a notebook works under every start method through :func:`course_lib.parallel.portable`), one
-progress bar counts finished runs.
+processes (all cores by default, :func:`course_lib.parallel.run_workers`); one progress bar
+counts finished runs. A function defined in a notebook is sent as it is with ``fork`` (Linux), and
+as source code with ``spawn`` (macOS, Windows; :func:`course_lib.parallel.portable`, which cannot
+send classes defined in the notebook).
 
 - **Resumable**: a run whose folder says ``finished`` is skipped; run the grid again after an
   interruption and only what is missing runs.
@@ -52,6 +53,53 @@ class GridRun:
         return Path(self.folder).parent.name
 
 
+def variant_name(params: dict) -> str:
+    """A folder name for a set of hyperparameters: ``lr=0.001,n_steps=5`` (``default`` if empty)."""
+    if not params:
+        return "default"
+    return ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+@dataclass
+class Grid:
+    """What to run: a training function x every combination of ``params`` x ``seeds``.
+
+    Attributes:
+        experiment: the experiment's folder name under ``root``.
+        params: ``{hyperparameter: [values]}``; every combination is a variant, in a folder named
+            after it (``lr=0.001,n_steps=5``). Empty: one variant.
+        seeds: the seeds of each variant.
+        fixed: hyperparameters passed to every run, not part of the variant's name
+            (``{"total_steps": 50_000}``).
+        variant: the variant's folder name when ``params`` is empty.
+        root: the runs folder (default :func:`course_lib.runs.runs_root`: ``runs/``).
+    """
+
+    experiment: str
+    params: dict = field(default_factory=dict)
+    seeds: Sequence[int] = (0, 1, 2)
+    fixed: dict = field(default_factory=dict)
+    variant: str = "default"
+    root: str | Path | None = None
+
+    @property
+    def folder(self) -> Path:
+        """The experiment's folder: ``<root>/<experiment>``."""
+        return Path(self.root if self.root is not None else runs_root()) / self.experiment
+
+    def runs(self) -> list[GridRun]:
+        """Every combination of the values, times every seed, with its run folder."""
+        keys = list(self.params)
+        runs = []
+        for values in itertools.product(*(list(self.params[k]) for k in keys)):
+            params = dict(zip(keys, values))
+            name = variant_name(params) if params else self.variant
+            for seed in self.seeds:
+                folder = run_path(self.experiment, name, seed, self.root)
+                runs.append(GridRun({**self.fixed, **params}, int(seed), str(folder)))
+        return runs
+
+
 @dataclass
 class GridResult:
     """What :func:`run_grid` returns. ``failed`` maps a run's folder to its error's last line."""
@@ -67,30 +115,6 @@ class GridResult:
                  f"(already finished), {len(self.failed)} failed, {self.seconds:.1f} s"]
         lines += [f"  FAILED {folder}: {error}" for folder, error in self.failed.items()]
         return "\n".join(lines)
-
-
-def variant_name(params: dict) -> str:
-    """A folder name for a set of hyperparameters: ``lr=0.001,n_steps=5`` (``default`` if empty)."""
-    if not params:
-        return "default"
-    return ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
-
-
-def expand_grid(grid: dict[str, Sequence], seeds: Sequence[int], experiment: str,
-                root: str | Path | None = None, fixed: dict | None = None,
-                variant: str | None = None) -> list[GridRun]:
-    """Every combination of the grid's values, times every seed, with its run folder.
-
-    ``fixed`` hyperparameters go to every run without naming the variant; ``variant`` is the
-    folder name to use when the grid is empty (default ``"default"``)."""
-    keys = list(grid)
-    runs = []
-    for values in itertools.product(*(list(grid[k]) for k in keys)):
-        params = dict(zip(keys, values))
-        name = variant_name(params) if params else (variant or "default")
-        for seed in seeds:
-            runs.append(GridRun({**(fixed or {}), **params}, int(seed), str(run_path(experiment, name, seed, root))))
-    return runs
 
 
 def _grid_worker(ctx, train_fn, runs: list[GridRun]) -> None:
@@ -116,34 +140,26 @@ def _grid_worker(ctx, train_fn, runs: list[GridRun]) -> None:
         ctx.report(run=index, ok=ok)
 
 
-def run_grid(train_fn: Callable, experiment: str, grid: dict[str, Sequence] | None = None,
-             seeds: Sequence[int] = (0, 1, 2), fixed: dict | None = None, variant: str | None = None,
-             root: str | Path | None = None, n_workers: int | None = None, start_method: str | None = None,
-             max_hours: float = 24.0, resume: bool = True, desc: str | None = None) -> GridResult:
-    """Run ``train_fn(seed=..., run_dir=..., **params)`` for every grid point and seed.
+def run_grid(train_fn: Callable, grid: Grid, n_workers: int | None = None, resume: bool = True,
+             start_method: str | None = None, max_hours: float = 24.0) -> GridResult:
+    """Run ``train_fn(seed=..., run_dir=..., **hyperparameters)`` for every run of ``grid``.
 
     Args:
         train_fn: your training function; it writes its run to ``run_dir`` (pass it to
             ``TrainingLogger(..., run_dir=run_dir)``). Defined in a notebook is fine.
-        experiment: the experiment's folder name under ``root``.
-        grid: ``{hyperparameter: [values]}``; every combination is a variant. None: one variant.
-        seeds: the seeds of each variant.
-        fixed: hyperparameters passed to every run (not part of the variant's name).
-        variant: the variant's folder name when ``grid`` is empty (default ``"default"``).
-        root: the runs folder (default :func:`course_lib.runs.runs_root`, ``runs/``).
+        grid: what to run (:class:`Grid`).
         n_workers: worker processes (default: all cores, at most one per run to do).
-        start_method: ``fork``/``spawn``/``forkserver`` (default: the platform's).
-        max_hours: stop the grid after this long (unfinished runs rerun next time).
         resume: skip the runs already finished (default). False: run everything again (a cell
             that should show what the *current* code does).
+        start_method: ``fork``/``spawn``/``forkserver`` (default: the platform's).
+        max_hours: stop the grid after this long (unfinished runs rerun next time).
     Returns:
-        a :class:`GridResult`; runs already finished are skipped, failed runs are listed.
+        a :class:`GridResult`: the runs finished, skipped (already finished) and failed.
     """
     from .parallel import default_start_method, portable, run_workers
 
-    runs = expand_grid(grid or {}, seeds, experiment, root, fixed, variant)
-    folder = Path(root if root is not None else runs_root()) / experiment
-    result = GridResult(folder)
+    runs = grid.runs()
+    result = GridResult(grid.folder)
     todo = []
     for run in runs:
         (result.skipped if resume and is_finished(run.folder) else todo).append(run)
@@ -154,7 +170,7 @@ def run_grid(train_fn: Callable, experiment: str, grid: dict[str, Sequence] | No
         if (start_method or default_start_method()) != "fork" and getattr(train_fn, "__module__", None) == "__main__":
             worker_fn = portable(train_fn)  # spawn: a notebook function travels as source code
         bar = tqdm(total=len(runs), initial=len(result.skipped), unit="run",
-                   desc=desc or f"{experiment}: {len(todo)} runs on {n_workers} workers")
+                   desc=f"{grid.experiment}: {len(todo)} runs on {n_workers} workers")
 
         def collect(reports) -> None:
             for _, _, metrics in reports:

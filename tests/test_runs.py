@@ -19,7 +19,7 @@ from matplotlib.collections import PolyCollection
 
 from course_lib import experiments
 from course_lib.diagnostics import plot_diagnostics
-from course_lib.grid import expand_grid, run_grid, variant_name
+from course_lib.grid import Grid, run_grid, variant_name
 from course_lib.logger import TrainingLogger
 from course_lib.plots import align_curves, plot_learning_curves, plot_runs, save_figure
 from course_lib.reference_curves import build_reference_curve, read_reference_curve, save_reference_curve
@@ -144,10 +144,10 @@ def train_for_grid(seed, run_dir, lr=0.1, fail=False):
 
 
 def test_grid_is_parallel_resumable_and_reports_failures(tmp_path):
-    grid = {"lr": [0.1, 0.2], "fail": [False, True]}
+    grid = Grid("g", params={"lr": [0.1, 0.2], "fail": [False, True]}, seeds=[0, 1], root=tmp_path)
     assert variant_name({"lr": 0.1, "fail": True}) == "lr=0.1,fail=True"
-    assert len(expand_grid(grid, [0, 1], "g", tmp_path)) == 8
-    result = run_grid(train_for_grid, "g", grid, seeds=[0, 1], root=tmp_path, n_workers=2)
+    assert len(grid.runs()) == 8 and grid.folder == tmp_path / "g"
+    result = run_grid(train_for_grid, grid, n_workers=2)
     assert len(result.finished) == 4 and len(result.failed) == 4 and not result.skipped, str(result)
     assert all("bad hyperparameter" in e for e in result.failed.values()), result.failed
     failed_folder = next(iter(result.failed))
@@ -158,7 +158,7 @@ def test_grid_is_parallel_resumable_and_reports_failures(tmp_path):
     pids = {read_run(r.folder).config["pid"] for r in result.finished}
     assert len(pids) == 2 and os.getpid() not in pids, f"runs ran in {pids}: not two worker processes"
 
-    again = run_grid(train_for_grid, "g", grid, seeds=[0, 1], root=tmp_path, n_workers=2)
+    again = run_grid(train_for_grid, grid, n_workers=2)
     assert len(again.skipped) == 4 and len(again.failed) == 4 and not again.finished, "finished runs are skipped"
     for run in result.finished:
         assert len(Path(run.folder, "executions.txt").read_text().split()) == 1, "a finished run ran twice"
@@ -177,7 +177,7 @@ def test_grid_sends_a_notebook_function_to_spawned_workers(tmp_path):
     """)
     exec(compile(source, "<notebook cell>", "exec"), namespace)
     namespace["notebook_train"].__course_source__ = source.split("SCALE = 10.0\n")[1]
-    result = run_grid(namespace["notebook_train"], "nb", {"lr": [2.0]}, seeds=[1], root=tmp_path,
+    result = run_grid(namespace["notebook_train"], Grid("nb", params={"lr": [2.0]}, seeds=[1], root=tmp_path),
                       n_workers=1, start_method="spawn")
     assert len(result.finished) == 1, str(result)
     assert read_run(result.finished[0].folder).curve("eval_return")[1].tolist() == [21.0]
@@ -288,9 +288,9 @@ def test_grid_values_from_the_command_line():
 
 
 def test_grid_fixed_hyperparameters_and_variant_name(tmp_path):
-    (run,) = expand_grid({}, [4], "e", tmp_path, fixed={"total_steps": 100}, variant="three_seeds")
+    (run,) = Grid("e", seeds=[4], root=tmp_path, fixed={"total_steps": 100}, variant="three_seeds").runs()
     assert run.params == {"total_steps": 100} and Path(run.folder) == tmp_path / "e" / "three_seeds" / "seed4"
-    runs = expand_grid({"lr": [0.5]}, [0], "e", tmp_path, fixed={"total_steps": 100})
+    runs = Grid("e", params={"lr": [0.5]}, seeds=[0], root=tmp_path, fixed={"total_steps": 100}).runs()
     assert runs[0].params == {"total_steps": 100, "lr": 0.5} and runs[0].variant == "lr=0.5"
 
 
