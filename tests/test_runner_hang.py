@@ -79,11 +79,13 @@ def test_slider_panel_never_makes_nbclient_write_to_the_shell_channel(tmp_path):
 
 
 def test_many_slider_runs_never_wait_out_the_timeout(tmp_path):
-    """Before the fix, 300 such cells with a 5 s timeout stalled for exactly 5 s in 1-3 cells a run
-    (measured 3 runs out of 3); a stalled cell shows as one that took the whole timeout."""
-    timeout = 5
+    """Before the fix, 300 such cells with a 5 s timeout stalled for exactly 5 s in 1-6 cells a run
+    (measured 4 runs out of 4); a stalled cell shows as one that took the whole timeout."""
+    timeout = 8  # each rerun takes milliseconds; a stall takes exactly the timeout
     nb = _notebook(reruns=300, plot=False)
-    client = _Recording(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    # the set-up cell imports torch (through course_lib): give it time on a busy machine
+    client = _Recording(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                        timeout_func=lambda cell: 300 if "import" in cell.source else timeout)
     client.execute()
-    stalled = [(i, round(d, 1)) for i, d in enumerate(client.durations) if i > 0 and d > 0.8 * timeout]
+    stalled = [(i, round(d, 1)) for i, d in enumerate(client.durations) if i > 0 and d > 0.9 * timeout]
     assert not stalled, f"cells that waited out the {timeout} s timeout (cell, seconds): {stalled}"
