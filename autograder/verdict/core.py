@@ -181,6 +181,7 @@ class Verdict:
     failed: int = 0
     mistakes: list[str] = field(default_factory=list)
     kernel_died: bool = False
+    timed_out: bool = False
 
 
 # ------------------------------------------------------------------ comparing traces
@@ -267,7 +268,7 @@ def grade_exercise(exercise: Exercise, student: Student, reference: Student,
     mistakes whose answers agree with the student's on every probe."""
     probes = exercise.probes()
     got, expected, problems = [], [], []
-    died = None
+    died, timed_out = None, False
     for probe in probes:
         exp = probe.run(reference)  # the reference never fails: if it does, the check is wrong
         expected.append(exp)
@@ -278,7 +279,8 @@ def grade_exercise(exercise: Exercise, student: Student, reference: Student,
             problems.append((probe, died))
             break
         except StudentTimeout as exc:
-            problems.append((probe, f"{probe.label}: ran past the time limit ({exc})"))
+            problems.append((probe, f"{probe.label}: ran past the time limit ({exc}) and was stopped"))
+            timed_out = True
             break
         got.append(g)
         problem = probe.problem(g, exp)
@@ -298,7 +300,7 @@ def grade_exercise(exercise: Exercise, student: Student, reference: Student,
     head = (f"{exercise.name}: this is a known mistake: {'; or '.join(named)}. "
             if named else f"{exercise.name}: ")
     message = (f"{head}{len(problems)} of {len(probes)} hidden checks failed; the first: {first}")
-    return Verdict(exercise.name, False, message, len(probes), len(problems), named, died is not None)
+    return Verdict(exercise.name, False, message, len(probes), len(problems), named, died is not None, timed_out)
 
 
 def _agrees(probes: list[Probe], got: list, other: Student) -> bool:

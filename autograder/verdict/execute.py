@@ -24,7 +24,7 @@ import json
 import os
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -112,6 +112,12 @@ class VerdictExecute(Execute):
             return cell, self.resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:
+            self._dead = (f"the kernel did not stop after the per-cell time limit in "
+                          f"{self._label(cell, index)}")
+            self.log.warning(self._dead)
+            cell.outputs = [_error("CellTimeoutError", f"{self._dead}: not graded")] if graded else []
+            return cell, self.resources
         except DeadKernelError:
             self._dead = f"the kernel died while running {self._label(cell, index)} ({self._exit_info()})"
             self.log.warning(self._dead)
@@ -148,7 +154,11 @@ class VerdictExecute(Execute):
         visible = [o for o in cell.outputs if o.get("output_type") == "error"]
         stderr = sum(o.get("text", "").count("\n") or 1 for o in cell.outputs
                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
-        student = KernelStudent(self, self.verdict_timeout)
+        if any(o.get("ename") == "CellTimeoutError" for o in visible):
+            cell.outputs = [_error("CellTimeoutError", f"{name}: the test cell ran past the per-cell time limit "
+                                   f"({self.timeout} s) and was stopped: not graded further")]
+            return
+        student = KernelStudent(self, min(self.verdict_timeout, self.timeout or self.verdict_timeout))
         self._stderr_during = 0
         start = time.monotonic()
         try:
@@ -176,11 +186,67 @@ class VerdictExecute(Execute):
             if visible:
                 message += (f" [the visible check also failed: {visible[0].get('ename')}: "
                             f"{str(visible[0].get('evalue'))[:200]}]")
-            cell.outputs = [_error("KernelDied" if verdict.kernel_died else "CheckFailed", message)]
+            ename = "KernelDied" if verdict.kernel_died else "CellTimeoutError" if verdict.timed_out else "CheckFailed"
+            cell.outputs = [_error(ename, message)]
             if notes[:1] and ignored:
                 cell.outputs.insert(0, _stdout(notes[0] + "\n"))
         if verdict.kernel_died and not self._dead:
             self._dead = f"the kernel died during the hidden check of {name} ({self._exit_info()})"
+
+    # -------------------------------------------------------------- interrupts through a sandbox
+
+    async def _interrupt(self) -> None:
+        """Interrupt the kernel. Inside bubblewrap, SIGINT to the launcher's process group would kill
+        bubblewrap (and with it the kernel) without reaching the kernel, which bubblewrap's new
+        session puts in a group of its own: there the kernel's processes are signalled directly."""
+        if self._launcher_is_bwrap():
+            self._interrupt_descendants()
+        else:
+            await self.km.interrupt_kernel()
+
+    def _launcher_is_bwrap(self) -> bool:
+        try:
+            with open(f"/proc/{self.km.provisioner.process.pid}/comm") as fh:
+                return fh.read().strip() == "bwrap"
+        except Exception:
+            return False
+
+    def _interrupt_descendants(self) -> None:
+        """SIGINT to every process under the kernel's launcher except bubblewrap's own."""
+        import signal
+        try:
+            root = self.km.provisioner.process.pid
+        except Exception:
+            return
+        todo, seen = [root], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as fh:
+                        todo += [int(c) for c in fh.read().split()]
+            except OSError:
+                continue
+        for pid in seen - {root}:
+            try:
+                with open(f"/proc/{pid}/comm") as fh:
+                    if fh.read().strip() == "bwrap":
+                        continue
+                os.kill(pid, signal.SIGINT)
+            except OSError:
+                pass
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if not (self.interrupt_on_timeout and self._launcher_is_bwrap()):
+            return await super()._async_handle_timeout(timeout, cell)
+        self.log.error("Timeout waiting for execute reply (%is): interrupting the kernel", timeout)
+        self._interrupt_descendants()
+        if self.error_on_timeout:
+            return {"content": {**self.error_on_timeout, "status": "error"}}
+        return None
 
     # -------------------------------------------------------------- one request to the kernel
 
@@ -237,7 +303,7 @@ class VerdictExecute(Execute):
 
     async def _interrupt_and_drain(self, msg_id: str) -> None:
         try:
-            await self.km.interrupt_kernel()
+            await self._interrupt()
             end = time.monotonic() + 10
             while time.monotonic() < end:
                 try:
