@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 NOTE = "# (hidden checks ran here; their messages, if any, are shown below)"
@@ -46,6 +47,8 @@ def short_paths(text: str) -> str:
 
 class HideHiddenChecks(Preprocessor):
     """An nbconvert preprocessor for ``GenerateFeedback``: see the module's docstring."""
+
+    enabled = Bool(True)  # nbgrader registers preprocessors without enabling them: on by default
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":

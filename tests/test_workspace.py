@@ -187,3 +187,18 @@ def test_feedback_for_no_graded_chapter_says_so(root):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "nothing has been autograded yet" in run.stdout
+
+
+def test_feedback_preprocessor_removes_hidden_checks_and_paths():
+    import nbformat as nbf
+    from autograder.feedback import HideHiddenChecks
+
+    cell = nbf.v4.new_code_cell("check(x)\n### BEGIN HIDDEN TESTS\nsecret_check(x, tol=1e-9)\n### END HIDDEN TESTS\n")
+    cell.outputs = [nbf.v4.new_output("error", ename="AssertionError",
+                                      evalue="x: expected 1, see /srv/course/autograder/reference/ch01.py",
+                                      traceback=["\x1b[31mTraceback\x1b[0m", "File /srv/course/x.py line 3"])]
+    nb = nbf.v4.new_notebook(cells=[cell])
+    out, _ = HideHiddenChecks()(nb, {})
+    shown = out.cells[0]
+    assert "secret_check" not in shown.source and "check(x)" in shown.source
+    assert shown.outputs[0].traceback == ["AssertionError: x: expected 1, see ch01.py"]
