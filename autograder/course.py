@@ -38,7 +38,7 @@ def course_with_chapter(dest: Path, chapter: str, root: Path = REPO) -> Path:
     shutil.copytree(Path(root) / "autograder", dest / "autograder", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(Path(root) / "notebooks" / chapter, dest / "notebooks" / chapter,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "runs"))
     return dest
 
 
