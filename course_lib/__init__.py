@@ -11,7 +11,14 @@ Small modules, each named for what it holds:
 - ``parallel``   worker processes, shared models and optimizers (A3C), notebook functions sent to workers
 - ``paths``      grid maps and the paths agents walk on them
 - ``reuse``      load your own exercises from an earlier notebook of the same chapter
-- ``logger``     a progress-aware training-loop logger with a live learning curve
+- ``logger``     a progress-aware training-loop logger with a live curve, a training clock, runs on disk
+- ``runs``       run folders on disk: configuration, progress table of metrics, status, final model
+- ``diagnostics`` the practitioner's panel of one run: return, losses, entropy, KL, gradient norm
+- ``grid``       a hyperparameter grid times seeds in worker processes, resumable
+- ``watch``      load a saved agent and show an episode (or write a GIF)
+- ``reference_curves`` the instructor's solution curves shipped with the release, drawn as a band
+- ``experiments`` the command line behind ./course plot, run and watch
+- ``restart_help`` after a kernel restart, says which earlier cell defines a missing name
 - ``checks``     the visible checks' helpers: shape, type and closeness with clear messages
 - ``grading``    loads the instructor's reference for hidden checks (instructors only)
 - ``doctor``     prints the versions that matter and says what is wrong
