@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import random
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where it is used: the tabular chapters never load it
+    import torch
 
 def fast_mode() -> bool:
     """True when notebooks should use their small training budgets (see module docstring)."""
@@ -33,8 +36,10 @@ def pick(fast, full):
     return fast if fast_mode() else full
 
 
-def device() -> torch.device:
+def device() -> "torch.device":
     """The torch device to train on: CUDA when present, else the CPU (every chapter fits a CPU)."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -43,6 +48,8 @@ def seed_everything(seed: int) -> None:
 
     Environments are seeded separately: ``envs.make_env(env_id, seed=...)``.
     """
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
