@@ -927,7 +927,8 @@ def test_a_students_week(browser, tmp_path, monkeypatch):
             assert "BEGIN HIDDEN TESTS" not in html and "load_reference" not in html
 
         with launch_lab(tmp_path / "lab-instructor", root) as lab:
-            page.goto(lab.url(), wait_until="domcontentloaded", timeout=OPEN_S * 1000)
+            page.goto(f"{lab.base}/lab?token={lab.token}&reset", wait_until="domcontentloaded",
+                      timeout=OPEN_S * 1000)
             page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.commands"
                                    " && window.jupyterapp.commands.hasCommand('nbgrader:open-assignment-list'))",
                                    timeout=OPEN_S * 1000)
