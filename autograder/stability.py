@@ -1,0 +1,122 @@
+"""Does 03a's DQN *stay* solved? Measure it over seeds (instructors; a few minutes).
+
+    python -m autograder.stability                       # 03a's solution, full-mode CONFIG, seeds 0 1 2
+    python -m autograder.stability --seeds 0 1 2 3 4 --set tau=1.0 target_update=32 lr_end=2.3e-3
+
+Runs ``train_dqn`` of ``notebooks/03_dqn/03a_dqn.ipynb`` (the solution cells and the ``export``-tagged
+cells, loaded as notebook 3b loads them) with its full-mode ``CONFIG`` (plus ``--set`` overrides), one
+seed after the other, never stopping at the first crossing. The protocol is the notebook's: every
+``eval_every`` (2,000) environment steps, 10 greedy episodes from fresh start states; evaluation
+time is excluded from the training seconds; one torch thread. Per seed it prints the environment
+steps and training seconds to the first evaluation >= the threshold (475), the share of the later
+evaluations that are still >= 475 ("stayed solved"), the final evaluation, then the medians.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "03_dqn" / "03a_dqn.ipynb"
+
+
+def summarize(evals, threshold=475.0, solved_at=None):
+    """The stability figures of one run from its evaluations ``[(step, mean return), ...]``.
+
+    Returns a dict: ``steps`` and ``seconds`` to the first evaluation >= threshold (None if never;
+    seconds come from ``solved_at`` = (steps, seconds), as train_dqn reports it), ``later`` the
+    number of evaluations after that one, ``stayed`` the share of them >= threshold (nan when there
+    are none), ``final`` the last evaluation.
+    """
+    values = [float(v) for _, v in evals]
+    first = next((i for i, v in enumerate(values) if v >= threshold), None)
+    later = values[first + 1:] if first is not None else []
+    return dict(steps=None if first is None else int(evals[first][0]),
+                seconds=None if (first is None or solved_at is None) else float(solved_at[1]),
+                later=len(later),
+                stayed=float(np.mean([v >= threshold for v in later])) if later else float("nan"),
+                final=values[-1] if values else float("nan"))
+
+
+def _median(xs):
+    xs = [x for x in xs if x is not None and not (isinstance(x, float) and np.isnan(x))]
+    return float(np.median(xs)) if xs else None
+
+
+def format_table(rows: dict, threshold=475.0) -> str:
+    """A markdown table of ``{seed: summarize(...)}`` with a median row."""
+    t = int(threshold) if float(threshold).is_integer() else threshold
+    fmt = lambda x, spec: "-" if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
+    lines = [f"| seed | steps to {t} | seconds to {t} | stayed solved | final eval |",
+             "| --- | --- | --- | --- | --- |"]
+    for seed, s in rows.items():
+        lines.append(f"| {seed} | {fmt(s['steps'], ',d')} | {fmt(s['seconds'], '.1f')} | "
+                     f"{fmt(s['stayed'], '.0%')} ({s['later']} later evals) | {fmt(s['final'], '.1f')} |")
+    med = {k: _median([s[k] for s in rows.values()]) for k in ("steps", "seconds", "stayed", "final")}
+    lines.append(f"| median | {fmt(med['steps'], ',.0f')} | {fmt(med['seconds'], '.1f')} | "
+                 f"{fmt(med['stayed'], '.0%')} | {fmt(med['final'], '.1f')} |")
+    return "\n".join(lines)
+
+
+def load_training(notebook: Path = NOTEBOOK) -> dict:
+    """A namespace with the notebook's imports, exercises (solutions), CONFIG and train_dqn."""
+    import nbformat
+    import torch
+
+    from course_lib.reuse import definitions, use_exercises
+
+    torch.set_num_threads(1)
+    nb = nbformat.read(notebook, as_version=4)
+    namespace: dict = {"__name__": "stability"}
+    for cell in nb.cells:                       # the import cell first (3b has its own copy of it)
+        if cell.cell_type == "code" and "import torch" in cell.source:
+            tree = definitions(cell.source)
+            tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+            exec(compile(tree, f"<{notebook.name} imports>", "exec"), namespace)  # noqa: S102
+            break
+    use_exercises(notebook, namespace, verbose=False)
+    return namespace
+
+
+def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOTEBOOK, echo=print) -> dict:
+    """Train one run per seed (one after the other) and return ``{seed: summarize(...)}``."""
+    os.environ.setdefault("COURSE_QUIET_LOGGER", "1")   # no progress bars, no live plots
+    ns = load_training(notebook)
+    cfg = {**ns["CONFIG"], **(overrides or {})}
+    rows = {}
+    for seed in seeds:
+        run = ns["train_dqn"](seed=seed, stop_when_solved=False, **(overrides or {}))
+        rows[seed] = summarize(run["evals"], cfg["threshold"], run["solved_at"])
+        rows[seed]["evals"] = [round(v) for _, v in run["evals"]]
+        rows[seed]["train_seconds"] = run["seconds"]
+        echo(f"seed {seed}: {rows[seed]['train_seconds']:.0f} training s, evaluations {rows[seed]['evals']}")
+    return rows
+
+
+def _value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.stability", description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="CONFIG overrides")
+    parser.add_argument("--notebook", default=str(NOTEBOOK))
+    args = parser.parse_args(argv)
+    overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    rows = measure(args.seeds, overrides, Path(args.notebook))
+    print(f"\n{Path(args.notebook).name}, overrides {overrides or 'none'}:")
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
