@@ -55,9 +55,9 @@ builtins.NotImplementedError = builtins.AssertionError
 AssertionError = builtins.AssertionError
 """ + WRONG_EVALUATION}, {"test_policy_evaluation": 0}, {"test_policy_evaluation": "expected"}),
 
-    "reads_references_env_and_files": ("solution", {"discounted_return": """
+    "reads_references_env_and_files": ("solution", {"discounted_return": f"""
 import os, pathlib
-_places = [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]
+_places = [pathlib.Path.cwd(), *pathlib.Path.cwd().parents, pathlib.Path({str(REPO)!r})]
 _secrets = ["notebooks/01_intro/01_intro.ipynb", "autograder/reference/solution_01_intro.py",
             "gradebook.db", "source/01_intro/01_intro.ipynb", "submitted"]
 _found = [str(p / s) for p in _places for s in _secrets if (p / s).exists()]
