@@ -1,4 +1,9 @@
-"""Loading the instructor's reference implementations for hidden checks.
+"""Loading the instructor's reference implementations for hidden checks (chapters not yet converted).
+
+Converted chapters (01_intro so far: those with ``autograder/reference/solution_<chapter>.py``) do not
+use this module: their hidden checks run in the grader's own process (``autograder/verdict/``), and
+the student's kernel holds no reference, no path to one and no variable naming one. The rest of this
+docstring describes the old path, which chapters 02-05 still take until they are converted.
 
 Hidden test cells (removed from the student release by nbgrader) do::
 
