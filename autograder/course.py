@@ -355,10 +355,19 @@ def feedback(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> l
         if result.returncode != 0:
             raise RuntimeError(f"generate_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")
         workspace.ensure_exchange(root)
-        result = run_nbgrader(["release_feedback", chapter], root)
-        if result.returncode != 0:
-            raise RuntimeError(f"release_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")
-        say(f"{chapter}: feedback written under {Path(root) / 'feedback'} and released to the students")
+        # Only hand-ins that came through the exchange (with nbgrader's timestamp.txt) can be given
+        # feedback back through it; the others keep theirs in feedback/<student>/<chapter>/.
+        pages = sorted(p for p in (Path(root) / "feedback").glob(f"*/{chapter}") if p.is_dir())
+        through = [p.parent.name for p in pages if (p / "timestamp.txt").is_file()]
+        for student in ([None] if len(through) == len(pages) else through):
+            args = ["release_feedback", chapter] + ([f"--student={student}"] if student else [])
+            result = run_nbgrader(args, root)
+            if result.returncode != 0:
+                raise RuntimeError(f"release_feedback {chapter} failed:\n{result.stdout}\n{result.stderr}")
+        kept = len(pages) - len(through)
+        say(f"{chapter}: feedback written under {Path(root) / 'feedback'}; released to {len(through)} "
+            f"student(s) through the exchange" + (f"; {kept} handed in outside it keep theirs in feedback/"
+                                                   if kept else ""))
         done.append(chapter)
     return done
 
