@@ -94,8 +94,28 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
         rows[seed] = summarize(run["evals"], cfg["threshold"], run["solved_at"])
         rows[seed]["evals"] = [round(v) for _, v in run["evals"]]
         rows[seed]["train_seconds"] = run["seconds"]
-        echo(f"seed {seed}: {rows[seed]['train_seconds']:.0f} training s, evaluations {rows[seed]['evals']}")
+        rows[seed]["eval_steps"] = [int(step) for step, _ in run["evals"]]
+        s = rows[seed]
+        echo(f"seed {seed}: first >= {cfg['threshold']:g} at " + (f"{s['steps']:,} steps, {s['seconds']:.1f} s" if s["steps"]
+             else "never") + f"; {s['train_seconds']:.0f} training s in all; evaluations {s['evals']}")
     return rows
+
+
+def save_evals(rows: dict, path, label: str, note: str = "") -> Path:
+    """Append the evaluations of ``rows`` (from :func:`measure`) to a CSV ``label,seed,step,eval_return``."""
+    path = Path(path)
+    new = not path.exists()
+    with path.open("a") as f:
+        if new:
+            f.write("# greedy evaluations (10 episodes from fresh start states every eval_every steps), "
+                    "written by python -m autograder.stability --save\n")
+            f.write("label,seed,step,eval_return\n")
+        if note:
+            f.write(f"# {label}: {note}\n")
+        for seed, s in rows.items():
+            for step, value in zip(s["eval_steps"], s["evals"]):
+                f.write(f"{label},{seed},{step},{value}\n")
+    return path
 
 
 def _value(text: str):
@@ -110,11 +130,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="CONFIG overrides")
     parser.add_argument("--notebook", default=str(NOTEBOOK))
+    parser.add_argument("--save", help="append the evaluations to this CSV, under --label")
+    parser.add_argument("--label", default="measured")
     args = parser.parse_args(argv)
     overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     rows = measure(args.seeds, overrides, Path(args.notebook))
     print(f"\n{Path(args.notebook).name}, overrides {overrides or 'none'}:")
     print(format_table(rows))
+    if args.save:
+        import datetime
+        import platform
+        note = (f"overrides {overrides or 'none'}; measured {datetime.date.today().isoformat()} on "
+                f"{platform.node() or 'this machine'} ({os.cpu_count()} cores), one torch thread")
+        save_evals(rows, args.save, args.label, note)
     return 0
 
 

@@ -1,0 +1,43 @@
+"""autograder.stability: the arithmetic of "stays solved" and its table, by hand; one tiny real run."""
+from __future__ import annotations
+
+import math
+
+from autograder.stability import format_table, measure, summarize
+
+
+def test_summarize_counts_the_evaluations_after_the_first_crossing():
+    evals = [(2000, 20.0), (4000, 480.0), (6000, 500.0), (8000, 300.0), (10000, 475.0), (12000, 91.0)]
+    s = summarize(evals, 475.0, solved_at=(4000, 3.5))
+    assert s["steps"] == 4000 and s["seconds"] == 3.5
+    assert s["later"] == 4                      # 500, 300, 475, 91: two of them >= 475 (475 counts)
+    assert s["stayed"] == 0.5
+    assert s["final"] == 91.0
+
+
+def test_summarize_never_solved_and_solved_last():
+    never = summarize([(2000, 10.0), (4000, 474.9)], 475.0)
+    assert never["steps"] is None and never["seconds"] is None and never["later"] == 0
+    assert math.isnan(never["stayed"]) and never["final"] == 474.9
+    last = summarize([(2000, 10.0), (4000, 500.0)], 475.0, solved_at=(4000, 1.0))
+    assert last["steps"] == 4000 and last["later"] == 0 and math.isnan(last["stayed"])
+
+
+def test_format_table_rows_and_medians():
+    rows = {0: summarize([(2, 500.0), (4, 500.0), (6, 400.0)], 475.0, (2, 10.0)),   # stayed 50%
+            1: summarize([(2, 10.0), (4, 480.0), (6, 500.0)], 475.0, (4, 20.0)),    # stayed 100%
+            2: summarize([(2, 10.0), (4, 20.0), (6, 30.0)], 475.0)}                 # never solved
+    lines = format_table(rows).splitlines()
+    assert lines[0].startswith("| seed | steps to 475 | seconds to 475 | stayed solved | final eval |")
+    assert lines[2] == "| 0 | 2 | 10.0 | 50% (2 later evals) | 400.0 |"
+    assert lines[4] == "| 2 | - | - | - (0 later evals) | 30.0 |"
+    # medians over the seeds that have the figure: steps (2, 4) -> 3; seconds 15.0; stayed 75%; final 400
+    assert lines[5] == "| median | 3 | 15.0 | 75% | 400.0 |"
+
+
+def test_measure_runs_the_notebook_training_on_a_tiny_budget():
+    printed = []
+    rows = measure(seeds=[0], overrides=dict(total_steps=600, learning_starts=200, eval_every=300,
+                                             gradient_steps=2, eval_episodes=2), echo=printed.append)
+    assert list(rows) == [0] and len(rows[0]["evals"]) == 2 and len(printed) == 1
+    assert rows[0]["final"] == rows[0]["evals"][-1] or abs(rows[0]["final"] - rows[0]["evals"][-1]) <= 0.5
