@@ -9,7 +9,7 @@ manager in ``nbgrader_config.py``) starts every kernel inside
   the home folder and ``/tmp`` replaced by empty ones; then only what the kernel needs put back:
   Python, the virtual environment and ``course_lib`` read-only, the submission's own folder
   writable. No network (a network namespace of its own), its own process namespace (every process
-  it starts dies with it), its own IPC namespace and session. The kernel talks to nbgrader over Unix
+  it starts dies with it), its own IPC namespace. The kernel talks to nbgrader over Unix
   sockets in a folder of its own (ZeroMQ's ``ipc`` transport), since it has no network to share.
 - **resource limits** (``prlimit``): address space, CPU seconds, file size, open files; and, where the
   cgroup ``pids`` controller can be written (as on the course's machines), a cap on the number of
@@ -41,6 +41,8 @@ PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION", "COURSE_FAST
               "MPLBACKEND", "SDL_VIDEODRIVER", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
               "OPENBLAS_L2_SIZE", "PYTHONHASHSEED", "COURSE_REFERENCE_DIR", "VIRTUAL_ENV")
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+IGNORE_SIGINT_THEN_EXEC = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                           "os.execvp(sys.argv[1], sys.argv[1:])")
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def bwrap_args(work: Path, runtime: Path, course_root: Path, env: dict[str, str]
                       _course_lib_dir()])
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--tmpfs", "/dev/shm", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--die-with-parent", "--new-session", "--clearenv"]
+            "--die-with-parent", "--clearenv"]
     for path in hide:
         args += ["--tmpfs", str(path)]
     for path in keep:
@@ -211,6 +213,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._problem is None:
             # autograded/<student>/<chapter>/ lies three levels below the course root
             course_root = work.parents[2] if len(work.parents) > 2 else work
+            # A cell's time limit interrupts the kernel with SIGINT to its process group: bubblewrap
+            # itself must ignore it (it would die and take the kernel along); the kernel inside sets
+            # its own handler while it runs a cell.
+            prefix += [sys.executable, "-c", IGNORE_SIGINT_THEN_EXEC]
             prefix += bwrap_args(work, self._runtime, course_root, env)
         else:
             _warn_once(self._problem)
