@@ -86,6 +86,20 @@ def _quiet(message: str) -> None:
     """The default ``say``: library calls print nothing unless asked."""
 
 
+def _refresh_references(root: Path, which: list[str]) -> list[str]:
+    """Re-extract the reference module of each converted chapter whose solution cells changed (the
+    reference *is* the solution cells: see ``autograder.verdict.extract``). Returns those chapters."""
+    from .verdict import converted_chapters, extract
+
+    changed = []
+    for chapter in set(which) & set(converted_chapters()):
+        path, text = extract.generated_path(chapter, root), extract.render(chapter, root)
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+            changed.append(chapter)
+    return sorted(changed)
+
+
 def release(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> list[str]:
     """Build the student release of each chapter into ``release/<chapter>/``; returns the chapters.
 
@@ -98,6 +112,8 @@ def release(root: Path = REPO, which: list[str] | None = None, say=_quiet) -> li
     built = []
     for path in workspace.rescue_release_work(root, which):
         say(f"kept a student's work found in release/: now {path}")
+    for chapter in _refresh_references(root, check_chapters(which, root)):
+        say(f"{chapter}: the reference was extracted again from the solution cells, which changed")
     for chapter in check_chapters(which, root):
         start = time.perf_counter()
         say(f"building the student release of {chapter} ...")
