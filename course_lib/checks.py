@@ -99,10 +99,33 @@ def is_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5)
     return True
 
 
-def _preview(x: _Values, limit: int = 8) -> str:
-    flat = x.flat
-    body = ", ".join(f"{v:.4g}" for v in flat[:limit])
-    return f"[{body}{', ...' if len(flat) > limit else ''}]" if x.ndim else body
+def _preview(x: _Values, limit: int = 8, rows: int = 4) -> str:
+    """A value as a student writes it: a number, ``[a, b, ...]``, or rows ``[[a, b], [c, d]]`` for a
+    matrix (at most ``rows`` rows of ``limit`` values; the shape is named when cut)."""
+    if x.ndim == 0:
+        return f"{x.flat[0]:.4g}" if x.flat else ""
+
+    def line(values: list[float]) -> str:
+        body = ", ".join(f"{v:.4g}" for v in values[:limit])
+        return f"[{body}{', ...' if len(values) > limit else ''}]"
+
+    if x.ndim == 1:
+        return line(x.flat)
+    width = x.size // x.shape[0] if x.shape[0] else 0
+    shown = [line(x.flat[i * width:(i + 1) * width]) for i in range(min(x.shape[0], rows))]
+    cut = x.shape[0] > rows or width > limit or x.ndim > 2
+    more = ", ..." if x.shape[0] > rows else ""
+    note = f" (shape {x.shape}{', inner axes flattened' if x.ndim > 2 else ''})" if cut else ""
+    return f"[{', '.join(shown)}{more}]{note}"
+
+
+def _index(flat_index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The multi-index of ``flat_index`` in an array of ``shape`` (row-major)."""
+    index = []
+    for size in reversed(shape):
+        flat_index, i = divmod(flat_index, size)
+        index.append(i)
+    return tuple(reversed(index))
 
 
 def check_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol: float = 1e-5,
@@ -123,7 +146,11 @@ def check_close(actual: Any, expected: Any, name: str, atol: float = 1e-6, rtol:
             raise AssertionError(f"{name}: this looks like a known mistake: {description}. "
                                  f"Expected {_preview(e)}, got {_preview(a)}.")
     worst = max(range(e.size), key=lambda i: abs(a.flat[i] - e.flat[i])) if e.size else 0
-    where = f" (largest difference at flat index {worst})" if e.ndim else ""
+    where = ""
+    if e.ndim:
+        at = _index(worst, e.shape)
+        where = f" (largest difference at index {at[0] if len(at) == 1 else at}: expected " \
+                f"{e.flat[worst]:.4g}, got {a.flat[worst]:.4g})"
     raise AssertionError(f"{name}: expected {_preview(e)}, got {_preview(a)}{where}; "
                          f"tolerance atol={atol:g}, rtol={rtol:g}.{(' ' + hint) if hint else ''}")
 

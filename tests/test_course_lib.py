@@ -230,3 +230,16 @@ def test_plot_path_draws_and_validates():
     assert len(ax.lines) >= 1 and ax.get_legend() is not None
     with pytest.raises(ValueError):
         plot_path([16], (4, 4))
+
+
+def test_check_messages_show_matrices_as_rows_and_name_the_index():
+    from course_lib.checks import check_close
+
+    with pytest.raises(AssertionError) as err:
+        check_close(np.array([[1.0, 3.5], [2.5, 2.5]]), [[1.0, 1.0], [0.0, 0.0]], "Q")
+    text = str(err.value)
+    assert "expected [[1, 1], [0, 0]], got [[1, 3.5], [2.5, 2.5]]" in text
+    assert "largest difference at index (0, 1): expected 1, got 3.5" in text
+    with pytest.raises(AssertionError) as err:
+        check_close(np.zeros((10, 12)), np.ones((10, 12)), "big")
+    assert "(shape (10, 12))" in str(err.value) and str(err.value).count("[0, 0") == 4
