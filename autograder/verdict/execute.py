@@ -38,6 +38,15 @@ RESULT_NAME = "__verdict_result"
 SECRET_ENV = ("COURSE_REFERENCE_DIR", "COURSE_ROOT", "COURSE_REPO")
 
 
+_GARBLED = ("the kernel's messages could not be read after {where} (a submission that exhausts the "
+            "sandbox's processes or memory can leave its kernel unable to answer)")
+
+
+def _garbled(exc: BaseException) -> bool:
+    """Whether ``exc`` is jupyter_client's error for a message that fails its signature check."""
+    return isinstance(exc, ValueError) and "Invalid Signature" in str(exc)
+
+
 def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
@@ -123,6 +132,13 @@ class VerdictExecute(Execute):
             self.log.warning(self._dead)
             cell.outputs = [_error("KernelDied", f"{self._dead}: not graded")] if graded else []
             return cell, self.resources
+        except ValueError as exc:
+            if not _garbled(exc):
+                raise
+            self._dead = _GARBLED.format(where=self._label(cell, index))
+            self.log.warning(self._dead)
+            cell.outputs = [_error("KernelDied", f"{self._dead}: not graded")] if graded else []
+            return cell, self.resources
         gid = meta.get("grade_id", "")
         if graded and gid.startswith("test_") and gid[5:] in self._chapter.exercises:
             self._judge(cell, gid[5:])
@@ -164,6 +180,15 @@ class VerdictExecute(Execute):
         try:
             verdict = self._chapter.grade(name, student)
             self.log.info("verdict of %s in %.1f s: %s", name, time.monotonic() - start, verdict.message[:100])
+        except ValueError as exc:
+            if not _garbled(exc):
+                self.log.error("verdict of %s failed: %r", name, exc)
+                cell.outputs = [_error("GraderError", f"{name}: the grader failed ({type(exc).__name__}: {exc}); "
+                                       "tell your instructor")]
+                return
+            self._dead = _GARBLED.format(where=f"the hidden check of {name}")
+            cell.outputs = [_error("KernelDied", f"{self._dead}: not graded")]
+            return
         except Exception as exc:  # a bug of the grader, never the student's points silently
             self.log.error("verdict of %s failed: %r", name, exc)
             cell.outputs = [_error("GraderError", f"{name}: the grader failed ({type(exc).__name__}: {exc}); "
