@@ -98,8 +98,12 @@ VALIDATE_S = 300    # nbgrader validate of a whole notebook, on the server
 SLIDER_CALLS = ("slider_panel(", "SliderPanel(")
 
 
+# course_lib's functions that draw learning curves (plots and diagnostics of runs)
+LEARNING_CURVE_PLOTS = {"plot_learning_curves", "plot_runs", "plot_diagnostics"}
+
+
 def draws_learning_curve(source: str) -> bool:
-    """Whether a cell itself (not a function it defines) calls ``plot_learning_curves`` or makes a
+    """Whether a cell itself (not a function it defines) calls one of LEARNING_CURVE_PLOTS or makes a
     ``TrainingLogger`` with its live curve on: such a cell must show a plot after it runs."""
     import ast
 
@@ -119,7 +123,7 @@ def draws_learning_curve(source: str) -> bool:
                 continue
             if isinstance(child, ast.Call):
                 name = called(child)
-                if name == "plot_learning_curves":
+                if name in LEARNING_CURVE_PLOTS:
                     return True
                 if name == "TrainingLogger" and not any(
                         kw.arg == "live_plot" and isinstance(kw.value, ast.Constant) and not kw.value.value
@@ -747,7 +751,7 @@ def test_chapter_in_jupyterlab(chapter, lab, page, shots):
             shutdown_kernel(page, path)
     assert any(c.cell_type == "code" and draws_learning_curve(c.source)
                for p in notebooks for c in nbformat.read(p, as_version=4).cells), \
-        f"{chapter}: no cell draws a learning curve (plot_learning_curves, or a TrainingLogger with live_plot)"
+        f"{chapter}: no cell draws a learning curve (plot_learning_curves, plot_runs, plot_diagnostics, or a TrainingLogger with live_plot)"
 
 
 def test_nbgrader_tools_for_students(lab, page, shots):
