@@ -10,7 +10,7 @@ write them from a script with these functions::
         tests("discounted_return", 10, "check_close(...)\\n### BEGIN HIDDEN TESTS\\n...\\n### END HIDDEN TESTS"),
     ])
 
-Conventions (see ../shared/COURSE_DESIGN.md section 4): an exercise is one solution cell whose
+Conventions (the course design, README "How to add a chapter"): an exercise is one solution cell whose
 ``grade_id`` is the function's name, followed by one graded test cell ``test_<grade_id>`` that holds
 the visible checks and, between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, the hidden
 ones. Outputs and execution counts are never written.

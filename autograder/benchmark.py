@@ -4,7 +4,7 @@
     ./course bench --full     ... plus every notebook in full mode, with its agents' steps and seconds
                               to threshold (from TrainingLogger) and the slider runs' seconds
 
-Budgets (COURSE_DESIGN.md section 6): a notebook in fast mode 90 s, in full mode 5 min, autograding one
+Budgets (the course design's time budgets): a notebook in fast mode 90 s, in full mode 5 min, autograding one
 submission of a chapter 30 s, a slider's Run 2 s (tabular) / 30 s (deep). The table is printed and
 written to benchmark-results/benchmark.md. Numbers, never assertions: nothing here fails a build.
 """
