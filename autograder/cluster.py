@@ -114,16 +114,11 @@ def grade_on_ray(address: str, root: Path, todo: list[tuple[str, Path]], timeout
                 path = target / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-            if result["returncode"] == 124:
-                outcome.failed = True
-                outcome.messages.append(f"grading was stopped after {student_timeout:g} s (the time limit of "
-                                        "one submission); exercises not graded by then score 0")
-            elif result["returncode"] not in (0, -1):
-                outcome.failed = True
-                tail = (result.get("stderr") or result.get("stdout") or "").strip().splitlines()[-3:]
-                outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
-            outcome.messages += course._cell_problems(target)
-            course._scores_from_gradebook(root, outcome.chapter, outcome.student, outcome)
+            if result["returncode"] != -1:  # -1: the task itself failed, already reported
+                course.finish_outcome(root, outcome, result["returncode"],
+                                      result.get("stderr") or result.get("stdout") or "", student_timeout)
+            else:
+                course._scores_from_gradebook(root, outcome.chapter, outcome.student, outcome)
             finished += 1
             elapsed = time.perf_counter() - start
             say(f"[{finished}/{finished + len(pending)} done, {elapsed:.0f} s] {outcome.student} / "

@@ -294,17 +294,23 @@ def _grade_submission(root: Path, student: str, chapter_dir: Path, timeout: int 
     if timeout is not None:
         args.append(f"--ExecutePreprocessor.timeout={int(timeout)}")
     result = run_nbgrader(args, root, timeout=student_timeout)
-    if result.returncode == 124:
+    finish_outcome(root, outcome, result.returncode, result.stderr or result.stdout, student_timeout)
+    return outcome
+
+
+def finish_outcome(root: Path, outcome: "Outcome", returncode: int, output: str, student_timeout: float) -> None:
+    """Complete ``outcome`` after nbgrader autograded it (here or on a cluster worker): what went
+    wrong with nbgrader itself, the cells that raised or timed out, the scores from the gradebook."""
+    if returncode == 124:
         outcome.failed = True
         outcome.messages.append(f"grading was stopped after {student_timeout:g} s (the time limit of one "
                                 "submission); exercises not graded by then score 0")
-    elif result.returncode != 0:
+    elif returncode != 0:
         outcome.failed = True
-        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        tail = (output or "").strip().splitlines()[-3:]
         outcome.messages.append("nbgrader could not grade this submission: " + " | ".join(tail))
-    outcome.messages += _cell_problems(root / "autograded" / student / chapter)
-    _scores_from_gradebook(root, chapter, student, outcome)
-    return outcome
+    outcome.messages += _cell_problems(Path(root) / "autograded" / outcome.student / outcome.chapter)
+    _scores_from_gradebook(root, outcome.chapter, outcome.student, outcome)
 
 
 def _cell_problems(folder: Path) -> list[str]:
