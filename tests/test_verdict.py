@@ -124,3 +124,79 @@ def test_local_student_sees_the_same_encoding_as_a_kernel():
     assert r.args_after[0].tolist() == [99.0, 2.0]
     assert json.loads(json.dumps(student.request({"op": "call", "fn": "missing", "args": [], "kwargs": [],
                                                   "deps": []})))["raised"]["ename"] == "NameError"
+
+
+_TORCH_STUDENT = '''
+def weighted_sum(x, w):
+    return (x * w).sum()
+def target(net, batch, gamma):
+    return batch.rewards + gamma * net(batch.next_obs).max(dim=1).values
+def update(net, opt, x):
+    opt.zero_grad(); loss = net(x).pow(2).mean(); loss.backward(); opt.step(); return loss.item()
+def pick(q, eps, rng):
+    return int(rng.integers(len(q))) if rng.random() < eps else int(np.argmax(q))
+def episode(env, policy, learn, seed=None):
+    obs, _ = env.reset(seed=seed); total = 0.0
+    while True:
+        a = policy(obs)
+        nxt, r, term, trunc, _ = env.step(a)
+        learn(obs, a, r, nxt, term)
+        total += r; obs = nxt
+        if term or trunc:
+            return total, int(env.action_space.n)
+def noise():
+    return torch.rand(3)
+def step_with(loss, net, opt):
+    opt.zero_grad(); loss.backward(); opt.step()
+class Buffer:
+    def __init__(self, n):
+        self.items = []
+    def add(self, x):
+        self.items.append(x)
+    def __len__(self):
+        return len(self.items)
+'''
+
+
+def test_torch_values_networks_optimizers_and_callbacks_cross_as_data():
+    import gymnasium as gym
+    import torch
+    ns = {"np": np, "torch": torch}
+    exec(_TORCH_STUDENT, ns)
+    s = LocalStudent(ns)
+    r = s.call("weighted_sum", torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0], requires_grad=True), backward=True)
+    assert r.value.item() == 11.0 and r.value.requires_grad  # a result that carries gradient says so
+    assert r.args_after[1].grad.tolist() == [1.0, 2.0] and r.args_after[0].grad is None
+    batch = wire.Record("Batch", {"rewards": torch.ones(2), "next_obs": torch.zeros(2, 3)})
+    r = s.call("target", wire.Net((3, 8, 2), seed=1), batch, 0.9)
+    assert r.value.shape == (2,) and r.value.requires_grad
+    before = s.call("update", wire.Net((3, 8, 2), seed=1), wire.Optim("SGD", 0, 0.0), torch.ones(4, 3))
+    after = s.call("update", wire.Net((3, 8, 2), seed=1), wire.Optim("SGD", 0, 0.1), torch.ones(4, 3))
+    assert isinstance(after.args_after[0], wire.Module) and after.args_after[0]["grads"]["0.weight"].shape == (8, 3)
+    moved = after.args_after[0]["state"]["2.weight"] - before.args_after[0]["state"]["2.weight"]
+    assert np.allclose(moved, -0.1 * after.args_after[0]["grads"]["2.weight"])
+    assert s.call("pick", np.array([0.1, 0.5]), 0.0, wire.Rng(3)).value == 1
+    picks = {s.call("pick", np.array([0.1, 0.5]), 1.0, wire.Rng(k)).value for k in range(20)}
+    assert picks == {0, 1}
+
+    class Spy:
+        def reset(self, seed=None):
+            self.t, self.seed = 0, seed
+            return 0, {}
+
+        def step(self, a):
+            self.t += 1
+            return self.t, 1.0, self.t >= 3, False, {}
+
+    spy, learned = Spy(), []
+    r = s.call("episode", wire.Proxy(spy, ("reset", "step"), {"action_space": gym.spaces.Discrete(2)}),
+               wire.Callback(lambda obs: 1), wire.Callback(lambda *a: learned.append(a)), seed=5)
+    assert r.value == (3.0, 2) and spy.seed is None and [a[3] for a in learned] == [1, 2, 3]
+    r = s.call("step_with", wire.Loss(1, torch.ones(2, 3), torch.zeros(2, 2)), wire.Net((3, 2), seed=2),
+               wire.Optim("SGD", 1, 0.5))
+    assert np.allclose(r.args_after[1]["state"]["0.bias"] + 0.5 * r.args_after[1]["grads"]["0.bias"],
+                       s.call("step_with", wire.Loss(1, torch.ones(2, 3), torch.zeros(2, 2)), wire.Net((3, 2), seed=2),
+                              wire.Optim("SGD", 1, 0.0)).args_after[1]["state"]["0.bias"])
+    assert torch.equal(s.call("noise", seed=0).value, s.call("noise", seed=0).value)
+    assert s.script("Buffer", {"n": 3}, [("call", ("add", [1])), ("call", ("add", [2])), ("call", ("__len__", []))]) \
+        == [None, None, 2]

@@ -55,12 +55,27 @@ class Student:
     def request(self, req: dict) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def call(self, fn: str, *args, deps: Sequence[str] = (), **kwargs) -> Result:
+    #: grader-side callbacks and proxies of the request in progress (see :class:`wire.Callback`)
+    _callbacks: list = []
+
+    def call(self, fn: str, *args, deps: Sequence[str] = (), seed: int | None = None,
+             backward: bool = False, **kwargs) -> Result:
         """Call the student's ``fn(*args, **kwargs)``; ``deps`` are replaced by the reference pieces
-        for the duration of the call. Raises :class:`StudentRaised` when the student's code raises."""
-        answer = self.request({"op": "call", "fn": fn, "args": [wire.encode(a) for a in args],
-                               "kwargs": [[k, wire.encode(v)] for k, v in kwargs.items()],
-                               "deps": list(deps)})
+        for the duration of the call. Raises :class:`StudentRaised` when the student's code raises.
+
+        ``seed`` seeds ``random``, ``numpy.random`` and ``torch`` in the kernel first. With
+        ``backward``, a scalar tensor result (or the first item of a tuple result) that requires grad
+        is back-propagated, so ``args_after`` carries the arguments' gradients (tensors' ``.grad``,
+        :class:`wire.Module` ``"grads"``)."""
+        callbacks: list = []
+        req = {"op": "call", "fn": fn, "args": [wire.encode(a, callbacks) for a in args],
+               "kwargs": [[k, wire.encode(v, callbacks)] for k, v in kwargs.items()],
+               "deps": list(deps), "seed": seed, "backward": bool(backward)}
+        self._callbacks = callbacks
+        try:
+            answer = self.request(req)
+        finally:
+            self._callbacks = []
         if "raised" in answer:
             raise StudentRaised(Raised(str(answer["raised"]["ename"]), str(answer["raised"]["evalue"])))
         return Result(wire.decode(answer["ok"]), [wire.decode(a) for a in answer["args_after"]])
@@ -69,16 +84,25 @@ class Student:
         """Build ``cls(**kwargs)`` and run ``steps`` on it: ``("reset", {...})``, ``("step", action)``
         or ``("attr", name)``. Returns one decoded value per step done, a :class:`Raised` last if a
         step raised (the script stops there)."""
-        enc_steps = []
+        enc_steps, callbacks = [], []
         for what, arg in steps:
             if what == "reset":
                 enc_steps.append(["reset", [[k, wire.encode(v)] for k, v in arg.items()]])
             elif what == "step":
                 enc_steps.append(["step", wire.encode(arg)])
+            elif what == "call":  # ("call", (method, args, kwargs))
+                method, a, k = (tuple(arg) + ((), {}))[:3]
+                enc_steps.append(["call", [str(method), [wire.encode(v, callbacks) for v in a],
+                                           [[n, wire.encode(v, callbacks)] for n, v in dict(k).items()]]])
             else:
                 enc_steps.append(["attr", str(arg)])
-        answer = self.request({"op": "script", "cls": cls, "kwargs": [[k, wire.encode(v)] for k, v in kwargs.items()],
-                               "steps": enc_steps})
+        self._callbacks = callbacks
+        try:
+            answer = self.request({"op": "script", "cls": cls,
+                                   "kwargs": [[k, wire.encode(v, callbacks)] for k, v in kwargs.items()],
+                                   "steps": enc_steps})
+        finally:
+            self._callbacks = []
         out = []
         for item in answer["steps"]:
             if "raised" in item:
@@ -91,6 +115,14 @@ class Student:
         """The reply to a reference-piece request from the student's code (a JSON string)."""
         try:
             req = json.loads(prompt[len("\x00verdict:"):])
+            if "cb" in req:  # a callback or proxy method of the request in progress
+                target = self._callbacks[int(req["cb"])]
+                fn = target.fn if isinstance(target, wire.Callback) else getattr(target.obj, str(req["method"]))
+                if isinstance(target, wire.Proxy) and req["method"] not in target.methods:
+                    raise ValueError(f"{req['method']} is not a method of this object")
+                args = [wire.decode(a) for a in req["args"]]
+                kwargs = {k: wire.decode(v) for k, v in req["kwargs"]}
+                return json.dumps({"ok": wire.encode(fn(*args, **kwargs))})
             dep = req["dep"]
             if dep not in allowed or dep not in self.reference_pieces:
                 raise ValueError(f"{dep} is not a piece this check supplies")

@@ -4,13 +4,22 @@ The grader sends the kernel a request (JSON) and the source of :data:`KERNEL_HEL
 the student's code and answers with JSON in which arrays travel as dtype + shape + base64 bytes.
 The grader decodes answers with :func:`decode`, which accepts only plain numeric dtypes and known
 tags: whatever the kernel sends is just "the student's answer", never code.
+
+What a hidden check can send (all described as data, built by the helper in the kernel): numbers,
+strings, arrays, lists/tuples/dicts, torch tensors (``requires_grad`` kept), :class:`Rng` (a numpy
+Generator), :class:`Net` (an MLP), :class:`Optim` (an optimizer over a Net argument), :class:`Loss`
+(a loss whose graph reaches a Net argument), :class:`Record` (a namedtuple such as a ``Batch``),
+Gymnasium spaces, and :class:`Callback` / :class:`Proxy` (grader-side functions and objects, such
+as spy environments, that the student's code calls back during the request). What comes back:
+the same data kinds, tensors with ``requires_grad`` and leaf gradients, and torch modules as
+:class:`Module` (parameters and gradients).
 """
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,7 +49,61 @@ def __verdict_call(request, ask):
             return tuple(dec(v) for v in x["v"])
         if t == "dict":
             return {k: dec(v) for k, v in x["v"]}
+        if t == "torch":
+            import torch
+            raw = b64.b64decode(x["b64"])
+            a = np.frombuffer(raw, dtype=np.dtype(x["dtype"])).reshape(x["shape"]).copy()
+            return torch.from_numpy(a).requires_grad_(bool(x.get("rg")))
+        if t == "rng":
+            return np.random.default_rng(int(x["seed"]))
+        if t == "record":
+            import collections
+            keys = [k for k, _ in x["v"]]
+            cls = records.setdefault((x["name"], tuple(keys)), collections.namedtuple(x["name"], keys))
+            return cls(*[dec(v) for _, v in x["v"]])
+        if t == "mlp":
+            import torch
+            from torch import nn
+            torch.manual_seed(int(x["seed"]))
+            act = {"relu": nn.ReLU, "tanh": nn.Tanh}[x["act"]]
+            sizes = [int(n) for n in x["sizes"]]
+            layers = []
+            for i in range(len(sizes) - 1):
+                layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+                if i < len(sizes) - 2:
+                    layers.append(act())
+            net = nn.Sequential(*layers)
+            if x.get("state") is not None:
+                net.load_state_dict({k: dec(v).detach() for k, v in x["state"]})
+            return net
+        if t == "space":
+            import gymnasium as gym
+            if x["kind"] == "Discrete":
+                return gym.spaces.Discrete(int(dec(x["n"])), start=int(dec(x["start"]) or 0))
+            return gym.spaces.Box(dec(x["low"]), dec(x["high"]), dtype=np.float32)
+        if t == "fn":
+            return callback(x["id"], None)
+        if t == "proxy":
+            methods = {m: (lambda m: lambda self, *a, **k: callback(x["id"], m)(*a, **k))(m) for m in x["methods"]}
+            obj = type(str(x["name"]), (), {"__module__": "grader", **methods})()
+            for k, v in x["attrs"]:
+                setattr(obj, k, dec(v))
+            return obj
+        if t in ("optim", "loss"):  # resolved by decode_args() once the network they use exists
+            return x
         raise ValueError("unknown tag " + str(t))
+
+    def decode_args(encoded):
+        out = [dec(a) for a in encoded]
+        for i, a in enumerate(out):
+            if isinstance(a, dict) and a.get("t") == "optim":
+                import torch
+                kind = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}[a["kind"]]
+                out[i] = kind(out[int(a["of"])].parameters(), lr=float(a["lr"]),
+                              **{k: dec(v) for k, v in a["kw"]})
+            elif isinstance(a, dict) and a.get("t") == "loss":
+                out[i] = (out[int(a["of"])](dec(a["inputs"])) - dec(a["targets"])).pow(2).mean()
+        return out
 
     def enc(x, depth=0):
         if depth > 20:
@@ -59,8 +122,15 @@ def __verdict_call(request, ask):
             return {"t": "str", "v": x[:10000]}
         if any(m.startswith("torch") for m in mods) and hasattr(x, "detach"):
             a = x.detach().cpu().numpy()
-            return {"t": "torch", "dtype": a.dtype.str, "shape": list(a.shape),
-                    "b64": b64.b64encode(np.ascontiguousarray(a).tobytes()).decode()}
+            out = {"t": "torch", "dtype": a.dtype.str, "shape": list(a.shape), "rg": bool(x.requires_grad),
+                   "b64": b64.b64encode(np.ascontiguousarray(a).tobytes()).decode()}
+            if x.is_leaf and x.grad is not None:
+                out["g"] = enc(x.grad, depth + 1)
+            return out
+        if any(m.startswith("torch.nn") for m in mods) and hasattr(x, "named_parameters"):
+            params = list(x.named_parameters())[:200]
+            return {"t": "module", "state": [[n, enc(p, depth + 1)] for n, p in params],
+                    "grads": [[n, enc(p.grad, depth + 1)] for n, p in params]}
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf" or x.nbytes > 50_000_000:
                 return {"t": "obj", "type": "ndarray of " + str(x.dtype), "repr": repr(x)[:300]}
@@ -83,6 +153,17 @@ def __verdict_call(request, ask):
     def raised(e):
         return {"raised": {"ename": type(e).__name__, "evalue": str(e)[:2000]}}
 
+    def callback(cid, method):
+        def grader_function(*args, **kwargs):
+            reply = ask("\x00verdict:" + json.dumps(
+                {"cb": cid, "method": method, "args": [enc(a) for a in args],
+                 "kwargs": [[k, enc(v)] for k, v in kwargs.items()]}))
+            answer = json.loads(reply)
+            if "raised" in answer:
+                raise RuntimeError(answer["raised"]["evalue"])
+            return dec(answer["ok"])
+        return grader_function
+
     def stub(dep):
         def reference_piece(*args, **kwargs):
             direct = getattr(ask, "direct", None)  # a local student (no kernel): a plain call
@@ -97,23 +178,34 @@ def __verdict_call(request, ask):
         reference_piece.__name__ = dep
         return reference_piece
 
+    records = {}
     req = json.loads(request)
+    if req.get("seed") is not None:
+        import random
+        random.seed(int(req["seed"]))
+        np.random.seed(int(req["seed"]))
+        import torch
+        torch.manual_seed(int(req["seed"]))
     if req["op"] == "call":
         saved = {d: ns.get(d) for d in req["deps"]}
         try:
             if req["fn"] not in ns:
                 raise NameError("name '" + req["fn"] + "' is not defined in the notebook")
             fn = ns[req["fn"]]
-            args = [dec(a) for a in req["args"]]
-            kwargs = {k: dec(v) for k, v in req["kwargs"]}
+            args_in = decode_args(list(req["args"]) + [v for _, v in req["kwargs"]])
+            args_, kwargs = args_in[:len(req["args"])], dict(zip([k for k, _ in req["kwargs"]], args_in[len(req["args"]):]))
             for d in req["deps"]:
                 ns[d] = stub(d)
             try:
-                value = fn(*args, **kwargs)
+                value = fn(*args_, **kwargs)
+                if req.get("backward"):
+                    loss = value[0] if isinstance(value, (tuple, list)) and value else value
+                    if getattr(loss, "requires_grad", False) and getattr(loss, "ndim", 1) == 0:
+                        loss.backward()
             finally:
                 for d, old in saved.items():
                     ns[d] = old
-            return json.dumps({"ok": enc(value), "args_after": [enc(a) for a in args]})
+            return json.dumps({"ok": enc(value), "args_after": [enc(a) for a in args_]})
         except BaseException as e:
             return json.dumps(raised(e))
     if req["op"] == "script":
@@ -121,7 +213,8 @@ def __verdict_call(request, ask):
         try:
             if req["cls"] not in ns:
                 raise NameError("name '" + req["cls"] + "' is not defined in the notebook")
-            obj = ns[req["cls"]](**{k: dec(v) for k, v in req["kwargs"]})
+            kw = decode_args([v for _, v in req["kwargs"]])
+            obj = ns[req["cls"]](**dict(zip([k for k, _ in req["kwargs"]], kw)))
         except BaseException as e:
             return json.dumps({"steps": [raised(e)]})
         for what, arg in req["steps"]:
@@ -130,6 +223,10 @@ def __verdict_call(request, ask):
                     value = obj.reset(**{k: dec(v) for k, v in arg})
                 elif what == "step":
                     value = obj.step(dec(arg))
+                elif what == "call":
+                    method, a_enc, k_enc = arg
+                    a = decode_args(list(a_enc) + [v for _, v in k_enc])
+                    value = getattr(obj, method)(*a[:len(a_enc)], **dict(zip([k for k, _ in k_enc], a[len(a_enc):])))
                 else:
                     value = getattr(obj, arg)
                 out.append({"ok": enc(value)})
@@ -165,6 +262,68 @@ class Raised:
 
     def __str__(self) -> str:
         return f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+
+
+@dataclass(frozen=True)
+class Rng:
+    """Sent as ``np.random.default_rng(seed)`` in the kernel."""
+    seed: int
+
+
+@dataclass
+class Net:
+    """Sent as ``nn.Sequential(Linear, act, ..., Linear)`` with ``sizes`` (input, hidden..., output),
+    built after ``torch.manual_seed(seed)``, or loaded from ``state`` (parameter name -> array)."""
+    sizes: tuple
+    activation: str = "relu"
+    seed: int = 0
+    state: dict | None = None
+
+
+@dataclass
+class Optim:
+    """Sent as a torch optimizer (``"SGD"`` or ``"Adam"``) over the parameters of the call's
+    argument number ``of`` (a :class:`Net`)."""
+    kind: str
+    of: int
+    lr: float
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Loss:
+    """Sent as the tensor ``((net(inputs) - targets) ** 2).mean()``, where ``net`` is the call's
+    argument number ``of``: a loss whose graph reaches that network's parameters."""
+    of: int
+    inputs: Any
+    targets: Any
+
+
+@dataclass
+class Record:
+    """Sent as an instance of ``namedtuple(name, fields)`` (a notebook's ``Batch``, for example)."""
+    name: str
+    fields: dict
+
+
+@dataclass
+class Callback:
+    """A grader-side function the student's code may call during the request (its arguments and
+    result cross as data)."""
+    fn: Callable
+
+
+@dataclass
+class Proxy:
+    """A grader-side object (a spy environment, for example): the student's code gets an object
+    whose ``methods`` call back to ``obj`` and whose ``attrs`` are data (spaces included)."""
+    obj: Any
+    methods: tuple
+    attrs: dict = field(default_factory=dict)
+
+
+class Module(dict):
+    """A torch module in an answer: ``{"state": {name: array}, "grads": {name: array or None}}``."""
 
 
 _DTYPES = {np.dtype(t).str for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -211,7 +370,17 @@ def decode(x: Any, depth: int = 0) -> Any:
         return _array({**x, "shape": []})[()]
     if t == "torch":
         import torch
-        return torch.from_numpy(_array(x))
+        tensor = torch.from_numpy(_array(x))
+        if x.get("rg") and tensor.is_floating_point():
+            tensor.requires_grad_(True)
+            if "g" in x:
+                grad = decode(x["g"], depth + 1)
+                if isinstance(grad, torch.Tensor) and grad.shape == tensor.shape:
+                    tensor.grad = grad.to(tensor.dtype)
+        return tensor
+    if t == "module":
+        return Module(state={str(k): decode(v, depth + 1).detach().numpy() for k, v in x["state"]},
+                      grads={str(k): _grad(decode(v, depth + 1)) for k, v in x["grads"]})
     if t in ("list", "tuple"):
         items = [decode(v, depth + 1) for v in x["v"]]
         return items if t == "list" else tuple(items)
@@ -225,8 +394,51 @@ def decode(x: Any, depth: int = 0) -> Any:
     raise WireError(f"unknown tag {t!r}")
 
 
-def encode(x: Any) -> dict:
-    """Encode grader-side data for the kernel (inputs of a call, answers of a reference piece)."""
+def _grad(x):
+    return None if x is None else x.detach().numpy()
+
+
+def _tensor(x) -> dict:
+    a = np.ascontiguousarray(x.detach().cpu().numpy())
+    return {"t": "torch", "dtype": a.dtype.str, "shape": list(a.shape), "rg": bool(x.requires_grad),
+            "b64": base64.b64encode(a.tobytes()).decode()}
+
+
+def encode(x: Any, callbacks: list | None = None) -> dict:
+    """Encode grader-side data for the kernel (inputs of a call, answers of a reference piece).
+    :class:`Callback` and :class:`Proxy` values are appended to ``callbacks`` (their index is the
+    id the kernel calls back with)."""
+    enc = lambda v: encode(v, callbacks)  # noqa: E731
+    if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
+        return _tensor(x)
+    if isinstance(x, Rng):
+        return {"t": "rng", "seed": int(x.seed)}
+    if isinstance(x, Net):
+        state = None if x.state is None else [[k, _tensor(_as_tensor(v))] for k, v in x.state.items()]
+        return {"t": "mlp", "sizes": [int(n) for n in x.sizes], "act": x.activation, "seed": int(x.seed),
+                "state": state}
+    if isinstance(x, Optim):
+        return {"t": "optim", "kind": x.kind, "of": int(x.of), "lr": float(x.lr),
+                "kw": [[k, enc(v)] for k, v in x.kwargs.items()]}
+    if isinstance(x, Loss):
+        return {"t": "loss", "of": int(x.of), "inputs": enc(x.inputs), "targets": enc(x.targets)}
+    if isinstance(x, Record):
+        return {"t": "record", "name": x.name, "v": [[k, enc(v)] for k, v in x.fields.items()]}
+    if isinstance(x, (Callback, Proxy)):
+        if callbacks is None:
+            raise TypeError("callbacks can only be sent with a call")
+        callbacks.append(x)
+        if isinstance(x, Callback):
+            return {"t": "fn", "id": len(callbacks) - 1}
+        return {"t": "proxy", "id": len(callbacks) - 1, "name": type(x.obj).__name__,
+                "methods": list(x.methods), "attrs": [[k, enc(v)] for k, v in x.attrs.items()]}
+    if isinstance(x, Space) or type(x).__name__ in ("Discrete", "Box"):
+        kind = x.kind if isinstance(x, Space) else type(x).__name__
+        out = {"t": "space", "kind": kind, "n": enc(getattr(x, "n", None)), "start": enc(getattr(x, "start", None)),
+               "shape": enc(getattr(x, "shape", None))}
+        if kind == "Box":
+            out["low"], out["high"] = enc(np.asarray(x.low)), enc(np.asarray(x.high))
+        return out
     if x is None:
         return {"t": "none"}
     if isinstance(x, (bool, np.bool_)):
@@ -244,7 +456,12 @@ def encode(x: Any) -> dict:
         a = np.asarray(x)
         return {"t": "npscalar", "dtype": a.dtype.str, "b64": base64.b64encode(a.tobytes()).decode()}
     if isinstance(x, (list, tuple)):
-        return {"t": "list" if isinstance(x, list) else "tuple", "v": [encode(v) for v in x]}
+        return {"t": "list" if isinstance(x, list) else "tuple", "v": [enc(v) for v in x]}
     if isinstance(x, dict):
-        return {"t": "dict", "v": [[str(k), encode(v)] for k, v in x.items()]}
+        return {"t": "dict", "v": [[str(k), enc(v)] for k, v in x.items()]}
     raise TypeError(f"cannot send a {type(x).__name__} to a kernel")
+
+
+def _as_tensor(v):
+    import torch
+    return v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
