@@ -148,6 +148,9 @@ def noise():
     return torch.rand(3)
 def step_with(loss, net, opt):
     opt.zero_grad(); loss.backward(); opt.step()
+def alias(local, shared):
+    local.load_state_dict(shared.state_dict())
+    return None
 class Buffer:
     def __init__(self, n):
         self.items = []
@@ -197,6 +200,11 @@ def test_torch_values_networks_optimizers_and_callbacks_cross_as_data():
     assert np.allclose(r.args_after[1]["state"]["0.bias"] + 0.5 * r.args_after[1]["grads"]["0.bias"],
                        s.call("step_with", wire.Loss(1, torch.ones(2, 3), torch.zeros(2, 2)), wire.Net((3, 2), seed=2),
                               wire.Optim("SGD", 1, 0.0)).args_after[1]["state"]["0.bias"])
+    r = s.call("alias", wire.Net((3, 2), seed=1, unused=True), wire.Net((3, 2), seed=2, shared=True, unused=True))
+    local, shared = r.args_after
+    assert all(shared["shared"].values()) and not any(local["shared"].values()) and "unused" in shared["grads"]
+    assert set(local["ptr"].values()).isdisjoint(shared["ptr"].values())
+    assert np.array_equal(local["state"]["0.weight"], shared["state"]["0.weight"])
     assert torch.equal(s.call("noise", seed=0).value, s.call("noise", seed=0).value)
     assert s.script("Buffer", {"n": 3}, [("call", ("add", [1])), ("call", ("add", [2])), ("call", ("__len__", []))]) \
         == [None, None, 2]

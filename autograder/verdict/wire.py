@@ -73,8 +73,12 @@ def __verdict_call(request, ask):
                 if i < len(sizes) - 2:
                     layers.append(act())
             net = nn.Sequential(*layers)
+            if x.get("unused"):
+                net.unused = nn.Parameter(torch.zeros(1))  # a parameter no loss reaches
             if x.get("state") is not None:
-                net.load_state_dict({k: dec(v).detach() for k, v in x["state"]})
+                net.load_state_dict({k: dec(v).detach() for k, v in x["state"]}, strict=False)
+            if x.get("shared"):
+                net.share_memory()
             return net
         if t == "space":
             import gymnasium as gym
@@ -130,7 +134,9 @@ def __verdict_call(request, ask):
         if any(m.startswith("torch.nn") for m in mods) and hasattr(x, "named_parameters"):
             params = list(x.named_parameters())[:200]
             return {"t": "module", "state": [[n, enc(p, depth + 1)] for n, p in params],
-                    "grads": [[n, enc(p.grad, depth + 1)] for n, p in params]}
+                    "grads": [[n, enc(p.grad, depth + 1)] for n, p in params],
+                    "shared": [[n, {"t": "bool", "v": bool(p.is_shared())}] for n, p in params],
+                    "ptr": [[n, {"t": "int", "v": int(p.data_ptr())}] for n, p in params]}
         if isinstance(x, np.ndarray):
             if x.dtype.kind not in "biuf" or x.nbytes > 50_000_000:
                 return {"t": "obj", "type": "ndarray of " + str(x.dtype), "repr": repr(x)[:300]}
@@ -278,6 +284,8 @@ class Net:
     activation: str = "relu"
     seed: int = 0
     state: dict | None = None
+    shared: bool = False   # in shared memory (``share_memory()``), as A3C's shared model
+    unused: bool = False   # with an extra parameter ``unused`` that no loss reaches
 
 
 @dataclass
@@ -323,7 +331,9 @@ class Proxy:
 
 
 class Module(dict):
-    """A torch module in an answer: ``{"state": {name: array}, "grads": {name: array or None}}``."""
+    """A torch module in an answer: ``{"state": {name: array}, "grads": {name: array or None},
+    "shared": {name: in shared memory}, "ptr": {name: data address}}`` (addresses tell whether two
+    modules of one call share storage)."""
 
 
 _DTYPES = {np.dtype(t).str for t in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -380,7 +390,9 @@ def decode(x: Any, depth: int = 0) -> Any:
         return tensor
     if t == "module":
         return Module(state={str(k): decode(v, depth + 1).detach().numpy() for k, v in x["state"]},
-                      grads={str(k): _grad(decode(v, depth + 1)) for k, v in x["grads"]})
+                      grads={str(k): _grad(decode(v, depth + 1)) for k, v in x["grads"]},
+                      shared={str(k): bool(decode(v, depth + 1)) for k, v in x.get("shared", [])},
+                      ptr={str(k): int(decode(v, depth + 1)) for k, v in x.get("ptr", [])})
     if t in ("list", "tuple"):
         items = [decode(v, depth + 1) for v in x["v"]]
         return items if t == "list" else tuple(items)
@@ -416,7 +428,7 @@ def encode(x: Any, callbacks: list | None = None) -> dict:
     if isinstance(x, Net):
         state = None if x.state is None else [[k, _tensor(_as_tensor(v))] for k, v in x.state.items()]
         return {"t": "mlp", "sizes": [int(n) for n in x.sizes], "act": x.activation, "seed": int(x.seed),
-                "state": state}
+                "state": state, "shared": bool(x.shared), "unused": bool(x.unused)}
     if isinstance(x, Optim):
         return {"t": "optim", "kind": x.kind, "of": int(x.of), "lr": float(x.lr),
                 "kw": [[k, enc(v)] for k, v in x.kwargs.items()]}
