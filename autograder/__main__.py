@@ -82,6 +82,11 @@ def main(argv=None) -> int:
                    help="only measure grading throughput: submissions per minute for --jobs 1, --jobs N "
                         "and, with --ray ADDRESS, a Ray cluster")
     p.add_argument("--students", type=int, default=6, help="class size of --grading (default 6)")
+    p.add_argument("--peers", action="store_true",
+                   help="train the chapters' agents and their Stable-Baselines3 peers under one protocol and "
+                        "compare (installs the bench extra on first use; tens of minutes)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of --peers (default 0 1 2)")
+    p.add_argument("--budget", type=int, default=None, help="environment steps per run of --peers (default: full mode)")
     p.add_argument("--ray", metavar="ADDRESS", default=None, help="Ray cluster for --grading ('local' starts one on this machine)")
 
     sub.add_parser("lock", help="rewrite requirements.lock and environment.yml from this environment")
@@ -134,6 +139,10 @@ def _run(args, root: Path) -> int:
         say(f"wrote {report.write(root, args.out)}")
     elif args.command == "bench":
         from . import benchmark
+        if args.peers:
+            from . import peers
+            return peers.run(course.check_chapters(args.chapter, root) if args.chapter else None, args.seeds,
+                             args.budget)
         if args.grading:
             if args.ray == "local":
                 from .cluster import local_cluster

@@ -34,9 +34,10 @@ def environment_yml(pins: list[str]) -> str:
 def write(root: Path) -> None:
     frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
                             capture_output=True, text=True, check=True).stdout
-    extra = {p.split("==")[0].lower() for p in read_pins((root / "requirements-grading.lock").read_text())}
+    extra = {p.split("==")[0].lower().replace("_", "-") for name in ("requirements-grading.lock", "requirements-bench.lock")
+             for p in read_pins((root / name).read_text())}
     pins = [p for p in read_pins(frozen) if not p.lower().startswith("deep-rl-workbook")
-            and p.split("==")[0].lower() not in extra]  # the grading extra has a lock of its own
+            and p.split("==")[0].lower().replace("_", "-") not in extra]  # the extras have locks of their own
     torch = [p for p in pins if p.startswith("torch==")]
     rest = [p for p in pins if not p.startswith("torch==")]
     (root / "requirements.lock").write_text(HEADER + "\n".join(torch + rest) + "\n")

@@ -63,8 +63,9 @@ def format_table(rows: dict, threshold=475.0) -> str:
     return "\n".join(lines)
 
 
-def load_training(notebook: Path = NOTEBOOK) -> dict:
-    """A namespace with the notebook's imports, exercises (solutions), CONFIG and train_dqn."""
+def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dict:
+    """A namespace with the notebook's imports, exercises (solutions) and ``export``-tagged cells
+    (03a: CONFIG and train_dqn), plus the cells that define the names in ``extra``."""
     import nbformat
     import torch
 
@@ -80,6 +81,9 @@ def load_training(notebook: Path = NOTEBOOK) -> dict:
             exec(compile(tree, f"<{notebook.name} imports>", "exec"), namespace)  # noqa: S102
             break
     use_exercises(notebook, namespace, verbose=False)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in extra):
+            exec(compile(definitions(cell.source), f"<{notebook.name}>", "exec"), namespace)  # noqa: S102
     return namespace
 
 

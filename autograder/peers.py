@@ -1,0 +1,308 @@
+"""The course's agents against Stable-Baselines3, one protocol for both: ``./course bench --peers``.
+
+    ./course bench --peers                 # every pair, 3 seeds, full-mode budgets (tens of minutes)
+    ./course bench --peers 03_dqn --seeds 0 1 2 3 4
+
+For each pair (a chapter's solution agent, trained exactly as the notebook's full mode trains it,
+and its nearest Stable-Baselines3 agent with the rl-zoo hyperparameters of the same task), seeds
+run alternately (course, peer, course, peer, ...), one torch thread, on the same machine. The
+protocol (:class:`Protocol`) is the notebooks': every ``eval_every`` environment steps, 10 greedy
+(deterministic) episodes from *fresh* start states (episode ``i`` of the evaluation at step ``t``
+is reset with seed ``eval_seed + t + i``) through :func:`course_lib.evaluation.evaluate`; the
+evaluation's time is not training time. Per pair and seed the table gives the environment steps
+and training seconds to the first evaluation at the threshold, the ratio course/peer of both, the
+share of later evaluations still at the threshold ("stays solved"), and training steps per second.
+
+Stable-Baselines3 and rl_zoo3 are the optional ``bench`` extra (``requirements-bench.lock``),
+installed on first use; students never install them. rl_zoo3 is installed without its
+dependencies: only its hyperparameter files are read (its own dependencies conflict with the
+course's lock, python-dateutil among them).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from autograder import stability
+
+REPO = Path(__file__).resolve().parents[1]
+LOCK = REPO / "requirements-bench.lock"
+RESULTS = REPO / "benchmarks" / "peers.md"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How both sides are measured. Thresholds: CartPole-v1 475, Acrobot-v1 -100, Pendulum-v1 -200."""
+
+    env_id: str = "CartPole-v1"
+    threshold: float = 475.0
+    eval_every: int = 2_000        # environment steps between evaluations
+    eval_episodes: int = 10
+    eval_seed: int = 10_000        # evaluation at step t, episode i: reset(seed=eval_seed + t + i)
+
+
+@dataclass
+class Run:
+    """One training run: ``evals`` are ``(env steps, mean greedy return)``; ``solved_at`` is
+    ``(env steps, training seconds)`` at the first evaluation >= the threshold, or None."""
+
+    evals: list[tuple[int, float]]
+    solved_at: tuple[int, float] | None
+    steps: int
+    seconds: float                 # training seconds of the whole run, evaluations excluded
+
+
+@dataclass
+class Pair:
+    """A course agent and its peer on one task."""
+
+    label: str
+    chapter: str
+    peer_algo: str                 # the Stable-Baselines3 class name, lower case (rl-zoo file name)
+    budget: int                    # environment steps per run (the notebook's full mode)
+    course: Callable[[int, Protocol, int], Run]
+    protocol: Protocol = field(default_factory=Protocol)
+
+
+# ------------------------------------------------------------------ the course's side
+
+
+def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
+    """03a's ``train_dqn`` with its full-mode CONFIG (trained to the end, never stopped early)."""
+    ns = stability.load_training()
+    run = ns["train_dqn"](seed=seed, stop_when_solved=False, total_steps=budget, eval_every=protocol.eval_every,
+                          eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
+                          threshold=protocol.threshold)
+    return Run([(int(s), float(v)) for s, v in run["evals"]], run["solved_at"], int(run["steps"]),
+               float(run["seconds"]))
+
+
+def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
+    """05a's ``train_a2c`` with the notebook's settings, trained to the end."""
+    ns = stability.load_training(REPO / "notebooks" / "05_actor_critic" / "05a_a2c.ipynb", extra=("train_a2c",))
+    _, log = ns["train_a2c"](seed=seed, total_steps=budget, eval_every=protocol.eval_every,
+                             eval_episodes=protocol.eval_episodes, threshold=protocol.threshold,
+                             stop_at_threshold=False, live_plot=False)
+    return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
+               float(log.seconds))
+
+
+PAIRS = [
+    Pair("DQN (03a) vs SB3 DQN", "03_dqn", "dqn", 40_000, _course_dqn),
+    Pair("A2C (05a) vs SB3 A2C", "05_actor_critic", "a2c", 100_000, _course_a2c),
+]
+
+
+# ------------------------------------------------------------------ the peer's side
+
+
+def ensure_extra() -> None:
+    """Install the bench extra into this environment if it is missing (once)."""
+    try:
+        import rl_zoo3  # noqa: F401
+        import stable_baselines3  # noqa: F401
+        return
+    except ImportError:
+        pass
+    pins = dict(line.split("==") for line in LOCK.read_text().split("\n")
+                if "==" in line and not line.startswith("#"))
+    print("installing the bench extra (Stable-Baselines3, rl_zoo3's hyperparameters) from "
+          f"{LOCK.name} (once)...", flush=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run(pip + ["-c", str(REPO / "requirements.lock"), f"stable-baselines3=={pins['stable-baselines3']}"],
+                   check=True)
+    subprocess.run(pip + ["--no-deps", f"rl_zoo3=={pins['rl_zoo3']}"], check=True)
+
+
+def zoo_hyperparameters(algo: str, env_id: str) -> dict:
+    """rl-zoo's tuned hyperparameters of ``algo`` on ``env_id`` (from rl_zoo3's own YAML files)."""
+    import importlib.util
+
+    import yaml
+    spec = importlib.util.find_spec("rl_zoo3")
+    path = Path(spec.origin).parent / "hyperparams" / f"{algo}.yml"
+    table = yaml.safe_load(path.read_text())
+    if env_id not in table:
+        raise KeyError(f"rl-zoo has no {algo} hyperparameters for {env_id}")
+    return dict(table[env_id])
+
+
+def _schedule(value):
+    """rl-zoo's ``lin_<x>``: linear from x to 0 over training (SB3 passes the remaining fraction)."""
+    if isinstance(value, str) and value.startswith("lin_"):
+        start = float(value[4:])
+        return lambda remaining: remaining * start
+    return value
+
+
+def peer_run(algo: str, seed: int, protocol: Protocol, budget: int) -> Run:
+    """Train Stable-Baselines3's ``algo`` with rl-zoo's hyperparameters, evaluated by the protocol."""
+    import stable_baselines3 as sb3
+    import torch.nn as nn
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from course_lib.envs import make_env
+    from course_lib.evaluation import evaluate
+
+    hp = zoo_hyperparameters(algo, protocol.env_id)
+    n_envs, normalize = int(hp.pop("n_envs", 1)), hp.pop("normalize", False)
+    hp.pop("n_timesteps", None)
+    policy = hp.pop("policy")
+    if isinstance(hp.get("policy_kwargs"), str):  # rl-zoo writes them as Python: "dict(net_arch=[256, 256])"
+        hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"__builtins__": {}, "dict": dict, "nn": nn})  # noqa: S307
+    hp = {k: _schedule(v) for k, v in hp.items()}
+    env = make_vec_env(protocol.env_id, n_envs=n_envs, seed=seed)
+    if normalize:
+        env = VecNormalize(env, gamma=hp.get("gamma", 0.99), **(normalize if isinstance(normalize, dict) else {}))
+    model = getattr(sb3, algo.upper())(policy, env, seed=seed, device="cpu", verbose=0, **hp)
+    eval_env = make_env(protocol.env_id)
+    evals: list[tuple[int, float]] = []
+    clock = {"start": time.perf_counter(), "solved": None, "next": protocol.eval_every}
+
+    def act(obs):
+        if normalize:
+            obs = env.normalize_obs(obs)
+        return model.predict(obs, deterministic=True)[0]
+
+    class Evaluate(BaseCallback):
+        def _on_step(self) -> bool:
+            step = self.num_timesteps
+            if step >= clock["next"]:
+                clock["next"] += protocol.eval_every
+                t0 = time.perf_counter()
+                mean = evaluate(eval_env, act, protocol.eval_episodes, seed=protocol.eval_seed + step).mean
+                evals.append((step, mean))
+                clock["start"] += time.perf_counter() - t0  # evaluation time is not training time
+                if clock["solved"] is None and mean >= protocol.threshold:
+                    clock["solved"] = (step, time.perf_counter() - clock["start"])
+            return True
+
+    model.learn(budget, callback=Evaluate())
+    return Run(evals, clock["solved"], int(model.num_timesteps), time.perf_counter() - clock["start"])
+
+
+# ------------------------------------------------------------------ the table
+
+
+def row(course: Run, peer: Run, threshold: float) -> dict:
+    """One seed's comparison: steps, seconds, their ratios (course / peer), stays-solved shares."""
+    c, p = stability.summarize(course.evals, threshold, course.solved_at), stability.summarize(peer.evals, threshold, peer.solved_at)
+
+    def ratio(a, b):
+        return None if a is None or b is None or b == 0 else a / b
+    return dict(steps=(c["steps"], p["steps"]), seconds=(c["seconds"], p["seconds"]),
+                steps_ratio=ratio(c["steps"], p["steps"]), seconds_ratio=ratio(c["seconds"], p["seconds"]),
+                stayed=(c["stayed"], p["stayed"]), later=(c["later"], p["later"]),
+                speed=(course.steps / course.seconds if course.seconds else None,
+                       peer.steps / peer.seconds if peer.seconds else None))
+
+
+def _fmt(x, spec: str) -> str:
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)
+
+
+def table(label: str, rows: dict[int, dict], threshold: float) -> str:
+    """A markdown table of :func:`row` per seed, with a median row."""
+    t = f"{threshold:g}"
+    lines = [f"**{label}** (threshold {t})", "",
+             f"| seed | env steps to {t}, course / peer | ratio | training s to {t}, course / peer | ratio | "
+             "stays solved, course / peer | training steps/s, course / peer |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    def line(name, r):
+        return (f"| {name} | {_fmt(r['steps'][0], ',.0f')} / {_fmt(r['steps'][1], ',.0f')} | {_fmt(r['steps_ratio'], '.2f')} | "
+                f"{_fmt(r['seconds'][0], '.1f')} / {_fmt(r['seconds'][1], '.1f')} | {_fmt(r['seconds_ratio'], '.2f')} | "
+                f"{_fmt(r['stayed'][0], '.0%')} / {_fmt(r['stayed'][1], '.0%')} | "
+                f"{_fmt(r['speed'][0], ',.0f')} / {_fmt(r['speed'][1], ',.0f')} |")
+    for seed, r in rows.items():
+        lines.append(line(seed, r))
+
+    def med(values):
+        values = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        return float(np.median(values)) if values else None
+    keys = ("steps", "seconds", "stayed", "speed")
+    median = {k: (med([r[k][0] for r in rows.values()]), med([r[k][1] for r in rows.values()])) for k in keys}
+    median["steps_ratio"] = med([r["steps_ratio"] for r in rows.values()])
+    median["seconds_ratio"] = med([r["seconds_ratio"] for r in rows.values()])
+    lines.append(line("median", median))
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import torch
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    import stable_baselines3
+    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
+            f"Python {platform.python_version()}, torch {torch.__version__} (1 thread), "
+            f"Stable-Baselines3 {stable_baselines3.__version__}; {time.strftime('%Y-%m-%d %H:%M')}")
+
+
+def compare(pairs: list[Pair], seeds: list[int], budget: int | None = None, echo=print) -> dict[str, dict[int, dict]]:
+    """Run every pair, seeds alternating course and peer; ``budget`` overrides the steps per run."""
+    import torch
+    torch.set_num_threads(1)
+    os.environ.setdefault("COURSE_QUIET_LOGGER", "1")
+    out = {}
+    for pair in pairs:
+        rows = {}
+        for seed in seeds:
+            steps = budget or pair.budget
+            course = pair.course(seed, pair.protocol, steps)
+            echo(f"{pair.label}, seed {seed}: course first at threshold "
+                 f"{course.solved_at or 'never'}, {course.steps:,} steps in {course.seconds:.0f} s")
+            peer = peer_run(pair.peer_algo, seed, pair.protocol, steps)
+            echo(f"{pair.label}, seed {seed}: peer first at threshold "
+                 f"{peer.solved_at or 'never'}, {peer.steps:,} steps in {peer.seconds:.0f} s")
+            rows[seed] = row(course, peer, pair.protocol.threshold)
+        out[pair.label] = rows
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./course bench --peers", description=__doc__.split("\n")[0])
+    parser.add_argument("chapters", nargs="*", help="only these chapters (default: every pair)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--budget", type=int, default=None, help="environment steps per run (default: full mode)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS.relative_to(REPO)})")
+    args = parser.parse_args(argv)
+    return run(args.chapters, args.seeds, args.budget, args.out)
+
+
+def run(chapters: list[str] | None, seeds: list[int], budget: int | None = None, out: Path = RESULTS) -> int:
+    """Compare the pairs of ``chapters`` (all when empty), print the tables and write them to ``out``."""
+    pairs = [p for p in PAIRS if not chapters or p.chapter in chapters]
+    if not pairs:
+        known = sorted({p.chapter for p in PAIRS})
+        print(f"course: no peer pair for {chapters}; chapters with pairs: {known}", file=sys.stderr)
+        return 2
+    ensure_extra()
+    header = machine()
+    results = compare(pairs, seeds, budget)
+    text = ["# The course's agents against Stable-Baselines3 (`./course bench --peers`)", "",
+            f"Machine: {header}.", "",
+            "Protocol: every 2,000 environment steps, 10 greedy episodes from fresh start states; evaluation time "
+            "excluded; seeds alternate course and peer; 'stays solved' = share of the evaluations after the first "
+            "crossing still at the threshold." + (f" Budget: {budget:,} steps per run." if budget else ""), ""]
+    for pair in pairs:
+        text += [table(pair.label, results[pair.label], pair.protocol.threshold), ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(text))
+    print("\n".join(text))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
