@@ -1,451 +1,504 @@
-"""Reference implementations and hidden-check helpers for chapter 04, policy gradients (instructors only).
+"""Hidden checks of chapter 04, policy gradients (instructors only), run by the grader outside the
+student's kernel.
 
-Hidden test cells load this file fresh with ``course_lib.grading.load_reference("04_policy_gradient")``.
-It holds the reference answers, the known mistakes (what a typical wrong answer returns, so that a
-failing check can name it) and one ``hidden_<exercise>`` function per exercise. ``checks`` (a private
-copy of course_lib.checks) is attached by ``load_reference``.
+The reference of every exercise is the instructor's solution cell, extracted into
+``solution_04_policy_gradient.py`` (``python -m autograder.verdict.extract 04_policy_gradient``). This
+file holds what is *not* the solution: seeded inputs (batches with episode ends in the middle,
+terminated and truncated steps, batches of one, huge logits, narrow and wide Gaussians), the probes of
+each exercise, and the registry of known mistakes, each written once as an edit of the solution.
+
+Gradients. The wire back-propagates a call's result only when it is a scalar tensor. ``pg_loss`` is
+one, so its probes read the gradients of ``logp`` (which must be ``-weights / N``) and of ``weights``
+(which must stay zero or None). ``categorical_log_prob`` and ``gaussian_log_prob`` return one value
+per row; their gradient probes call them on a *single* state (logits ``(A,)`` and a 0-d action; a mean,
+log-std and action of shape ``(d,)``), for which the reference returns a scalar that the wire
+back-propagates. The contract only promises batches ``(N, ...)``: an answer that cannot take a single
+state (it raises there) is not marked down by those probes, whose gradient is then left to the
+``requires_grad`` flag the batch probes check. (A wire option to back-propagate ``result.sum()`` would
+let every batch probe check gradients; see the report of this conversion.)
 """
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
 
-# ---------------------------------------------------------------- references
+from autograder.verdict.core import Exercise, Mistake, Probe, diff, modified_args
+from autograder.verdict.wire import Raised
+
+CHAPTER = "04_policy_gradient"
+PREAMBLE = "import math\nimport numpy as np\nimport torch"
+
+# ---------------------------------------------------------------- reading answers
 
 
-def discount_cumsum(x, gamma: float) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    g = 0.0
-    for t in reversed(range(len(x))):
-        g = x[t] + gamma * g
-        out[t] = g
-    return out
+def _out(x) -> dict:
+    """A result as comparable data: its kind, shape, values (non-finite entries replaced by 0 and
+    listed in ``nonfinite``: 1 nan, 2 +inf, 3 -inf, so that the same -inf agrees with itself) and, for
+    a tensor, whether it carries gradient."""
+    if isinstance(x, torch.Tensor):
+        kind, rg, a = "tensor", bool(x.requires_grad), x.detach().numpy()
+    elif isinstance(x, np.ndarray):
+        kind, rg, a = "ndarray", False, x
+    elif isinstance(x, (bool, np.bool_)):
+        return {"kind": "bool"}
+    elif isinstance(x, (int, float, np.integer, np.floating)):
+        kind, rg, a = "number", False, np.asarray(x)
+    elif isinstance(x, (list, tuple)):
+        try:
+            a = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            return {"kind": type(x).__name__}
+        kind, rg = "list", False
+    else:
+        return {"kind": type(x).__name__}
+    if a.dtype.kind not in "biuf":
+        return {"kind": f"{kind} of {a.dtype}"}
+    values = a.astype(np.float64)
+    nonfinite = np.where(np.isnan(values), 1, np.where(values == np.inf, 2, np.where(values == -np.inf, 3, 0)))
+    return {"kind": kind, "shape": tuple(int(d) for d in a.shape), "int": a.dtype.kind in "biu",
+            "values": np.where(nonfinite > 0, 0.0, values), "nonfinite": nonfinite, "rg": rg}
 
 
-def reward_to_go(rewards, dones, gamma: float) -> np.ndarray:
-    rewards = np.asarray(rewards, dtype=np.float64)
-    dones = np.asarray(dones, dtype=bool)
-    out = np.zeros_like(rewards)
-    g = 0.0
-    for t in reversed(range(len(rewards))):
-        if dones[t]:
-            g = 0.0
-        g = rewards[t] + gamma * g
-        out[t] = g
-    return out
+def _grad(t):
+    """The gradient a leaf tensor came back with (zeros and None both mean: no gradient)."""
+    g = getattr(t, "grad", None)
+    if g is None:
+        return None
+    # nan and infinities as sentinels, so that a known mistake's nan agrees with the same nan
+    return np.nan_to_num(g.detach().numpy().astype(np.float64), nan=1e300, posinf=1e301, neginf=-1e301)
 
 
-def categorical_log_prob(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    return torch.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+def _compare_out(label: str, got: dict, expected: dict, atol: float, rtol: float,
+                 tensor: bool) -> str | None:
+    """What is wrong with a result read by :func:`_out`, against the reference's."""
+    kinds = ("tensor",) if tensor else ("ndarray", "tensor", "list")
+    if got.get("kind") not in kinds:
+        wanted = "a torch tensor" if tensor else "a float numpy array"
+        return f"{label}: expected {wanted}, got a {got.get('kind')}"
+    if got["shape"] != expected["shape"]:
+        hint = ""
+        if got["shape"] in (expected["shape"] + (1,), expected["shape"] * 2) or got["shape"] == ():
+            hint = (" A trailing dimension of 1 or an (N, N) result is the classic broadcasting bug: (N,) "
+                    "combined with (N, 1) gives (N, N).")
+        return f"{label}: expected shape {expected['shape']}, got {got['shape']}.{hint}"
+    if got["int"] and not expected["int"]:
+        return f"{label}: the result is an integer array; the values must be floats (convert the input with dtype=np.float64)"
+    bad = np.flatnonzero(got["nonfinite"].ravel() != expected["nonfinite"].ravel())
+    if bad.size:
+        i = int(bad[0])
+        names = {0: "a finite number", 1: "nan", 2: "inf", 3: "-inf"}
+        return (f"{label}: entry {i} is {names[int(got['nonfinite'].ravel()[i])]}, expected "
+                f"{names[int(expected['nonfinite'].ravel()[i])]}")
+    problem = diff(got["values"], expected["values"], atol, rtol, label)
+    if problem:
+        return problem
+    if not tensor and got["kind"] == "tensor" and got["rg"]:
+        return f"{label}: the result is a tensor that carries gradient; return a float numpy array"
+    if tensor and expected["rg"] and not got["rg"]:
+        return (f"{label}: the result carries no gradient (it was detached, computed under no_grad or "
+                "through numpy): the loss could not train the network")
+    return None
 
 
-def pg_loss(logp: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    return -(logp * weights.detach()).mean()
+def _modified(result, args, names) -> tuple:
+    return tuple(modified_args(result, args, names))
 
 
-def gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    z = (actions - mean) / torch.exp(log_std)
-    return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+def _changed_problem(label, got, expected) -> str | None:
+    if got and not expected:
+        return f"{label}: changed its argument{'s' if len(got) > 1 else ''} {', '.join(got)} in place (the caller's data must not change)"
+    return None
 
 
-def gae(rewards, values, next_values, terminated, truncated, gamma: float, lam: float) -> np.ndarray:
-    rewards = np.asarray(rewards, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
-    next_values = np.asarray(next_values, dtype=np.float64)
-    terminated = np.asarray(terminated, dtype=bool)
-    truncated = np.asarray(truncated, dtype=bool)
-    adv = np.zeros_like(rewards)
-    last = 0.0
-    for t in reversed(range(len(rewards))):
-        delta = rewards[t] + gamma * next_values[t] * (not terminated[t]) - values[t]
-        if terminated[t] or truncated[t]:
-            last = 0.0
-        last = delta + gamma * lam * last
-        adv[t] = last
-    return adv
+def _t(x, dtype=torch.float32, grad=False) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(x)).to(dtype)
+    return t.requires_grad_(True) if grad else t
 
 
-def _rows(x) -> list:
-    """Nested Python lists of floats (a tensor or array, detached)."""
-    if hasattr(x, "detach"):
-        x = x.detach().cpu()
-    return x.tolist()
+# ---------------------------------------------------------------- categorical_log_prob
 
 
-def categorical_expected(logits, actions):
-    """``(log-probabilities (N,), gradient of their sum w.r.t. the logits (N, A))`` in plain Python
-    floats (math only), so that rebinding torch functions in the notebook cannot change them."""
-    values, grads = [], []
-    for row, a in zip(_rows(logits), _rows(actions)):
-        m = max(row)
-        lse = m + math.log(sum(math.exp(v - m) for v in row))
-        values.append(row[int(a)] - lse)
-        grads.append([(1.0 if j == int(a) else 0.0) - math.exp(v - lse) for j, v in enumerate(row)])
-    return values, grads
+def probes_categorical_log_prob() -> list[Probe]:
+    rng = np.random.default_rng(403)
+    cases = [("a batch of one, logits (0, 0)", np.array([[0.0, 0.0]]), np.array([1])),
+             ("two rows, logits (0, log 3) and (1, 1)", np.array([[0.0, math.log(3.0)], [1.0, 1.0]]), np.array([1, 0])),
+             ("huge logits (a log of the softmax underflows to -inf)",
+              np.array([[0.0, 1000.0, -50.0], [200.0, -300.0, 0.0], [5.0, 4.0, 3.0]]), np.array([0, 1, 2])),
+             ("N = A = 3 (the batch and action axes have the same length)",
+              np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0], [2.5, 0.5, 0.0]]), np.array([2, 0, 1]))]
+    for i in range(12):
+        N, A = int(rng.integers(2, 40)), int(rng.integers(2, 7))
+        if N == A:
+            N += 1
+        scale = 100.0 if i % 4 == 3 else 3.0
+        cases.append((f"random batch #{i}, N={N}, A={A}, |logits| up to {scale:g}",
+                      (rng.normal(size=(N, A)) * scale).round(3), rng.integers(0, A, size=N)))
+    probes = []
+    for label, logits, actions in cases:
+        label = f"categorical_log_prob on {label}"
+
+        def run(s, logits=logits, actions=actions):
+            args = (_t(logits, torch.float64, grad=True), torch.as_tensor(actions, dtype=torch.int64))
+            r = s.call("categorical_log_prob", *args)
+            return _out(r.value), _modified(r, args, ["logits", "actions"])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            return (_compare_out(label, got[0], expected[0], 1e-6, 1e-6, tensor=True)
+                    or _changed_problem(label, got[1], expected[1]))
+        probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-6))
+    return probes
 
 
-def gaussian_expected(mean, log_std, actions):
-    """``(log-likelihoods (N,), d sum / d mean (N, d), d sum / d log_std (same shape as log_std))``
-    in plain Python floats (math only)."""
-    mu, act, ls = _rows(mean), _rows(actions), _rows(log_std)
-    per_sample = isinstance(ls[0], list)
-    c = 0.5 * math.log(2 * math.pi)
-    values, d_mean = [], []
-    d_ls = [[0.0] * len(mu[0]) for _ in mu] if per_sample else [0.0] * len(mu[0])
-    for i, (m_row, a_row) in enumerate(zip(mu, act)):
-        ls_row = ls[i] if per_sample else ls
-        total, dm = 0.0, []
-        for d, (m, a, l) in enumerate(zip(m_row, a_row, ls_row)):
-            z = (a - m) / math.exp(l)
-            total += -0.5 * z * z - l - c
-            dm.append(z / math.exp(l))
-            if per_sample:
-                d_ls[i][d] = z * z - 1.0
-            else:
-                d_ls[d] += z * z - 1.0
-        values.append(total)
-        d_mean.append(dm)
-    return values, d_mean, d_ls
+def _single_state_probe(label, fn, make_args, grad_of) -> Probe:
+    """A probe calling ``fn`` on one state (a 0-d result, back-propagated): its value, whether it
+    carries gradient and the gradients of the arguments ``grad_of``. An answer that cannot take a
+    single state (it raises) passes: the contract promises batches only."""
+    def run(s):
+        args = make_args()
+        r = s.call(fn, *args, backward=True)
+        return _out(r.value), tuple(_grad(r.args_after[i]) for i in grad_of)
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return None
+        problem = _compare_out(label, got[0], expected[0], 1e-6, 1e-6, tensor=True)
+        if problem:
+            return problem
+        for g, e in zip(got[1], expected[1]):
+            if g is None:
+                return f"{label}: no gradient reached the inputs"
+            problem = diff(g, e, 1e-6, 1e-6, label)
+            if problem:
+                return problem
+        return None
+    return Probe(label, run, compare, atol=1e-6, rtol=1e-6)
 
 
-# ---------------------------------------------------------------- known mistakes
+# ---------------------------------------------------------------- pg_loss
 
 
-def cumsum_mistakes(x, gamma):
-    x = np.asarray(x, dtype=np.float64)
-    forward = np.zeros_like(x)
-    g = 0.0
-    for t in range(len(x)):
-        g = x[t] + gamma * g
-        forward[t] = g
-    return {
-        "discounting starts at gamma^1 instead of gamma^0 (off by one)": gamma * discount_cumsum(x, gamma),
-        "the sum runs forwards, over the past (y[t] sums x[0..t]) instead of the future": forward,
-        "no discounting (gamma ignored)": discount_cumsum(x, 1.0),
-        "the output is reversed": discount_cumsum(x, gamma)[::-1].copy(),
-        "y[t] is the sum from t+1 on (the current x[t] is left out)": discount_cumsum(x, gamma) - x,
-    }
+def probes_pg_loss() -> list[Probe]:
+    rng = np.random.default_rng(404)
+    cases = [("logp=(-1, -2), weights=(1, 3)", np.array([-1.0, -2.0]), np.array([1.0, 3.0]), True),
+             ("a batch of one", np.array([-0.7]), np.array([2.5]), True),
+             ("weights that carry no gradient", np.array([-0.2, -1.5, -3.0]), np.array([1.0, -2.0, 0.5]), False)]
+    for i in range(10):
+        N = int(rng.integers(2, 200))
+        cases.append((f"random batch #{i}, N={N}", (-rng.random(N) * 3).round(4),
+                      (rng.normal(size=N) * 5 + (2.0 if i % 2 else 0.0)).round(4), True))
+    probes = []
+    for label, logp, weights, weights_grad in cases:
+        label = f"pg_loss({label})"
+
+        def run(s, logp=logp, weights=weights, weights_grad=weights_grad):
+            args = (_t(logp, torch.float64, grad=True), _t(weights, torch.float64, grad=weights_grad))
+            r = s.call("pg_loss", *args, backward=True)
+            w_grad = _grad(r.args_after[1])
+            return (_out(r.value), _grad(r.args_after[0]),
+                    bool(w_grad is not None and np.abs(w_grad).max() > 0), _modified(r, args, ["logp", "weights"]))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            value, logp_grad, weights_grad, changed = got
+            if value.get("kind") == "number":
+                return (f"{label}: returned a Python number, not a tensor (.item() or float()): no gradient "
+                        "can flow back to the policy")
+            problem = _compare_out(label, value, expected[0], 1e-6, 1e-6, tensor=True)
+            if problem:
+                if value.get("shape") not in (None, ()):
+                    problem += " The loss must be a scalar (a 0-dim tensor)."
+                return problem
+            if logp_grad is None:
+                return f"{label}: no gradient reached logp (build the loss from it, as a torch expression)"
+            problem = diff(logp_grad, expected[1], 1e-6, 1e-6, f"{label}: d loss / d logp")
+            if problem:
+                return problem
+            if weights_grad:
+                return (f"{label}: gradient flows into the weights: they are targets (returns or advantages), "
+                        "treat them as constants with weights.detach(); otherwise the policy loss also trains "
+                        "the value network, in the wrong direction")
+            return _changed_problem(label, changed, expected[3])
+        probes.append(Probe(label, run, compare))
+    return probes
 
 
-def rtg_mistakes(rewards, dones, gamma):
-    rewards = np.asarray(rewards, dtype=np.float64)
-    dones = np.asarray(dones, dtype=bool)
-    late = np.zeros_like(rewards)  # reset after adding the reward of the last step: boundary one step off
-    g = 0.0
-    for t in reversed(range(len(rewards))):
-        g = rewards[t] + gamma * g
-        late[t] = g
-        if dones[t]:
-            g = 0.0
-    shifted = np.zeros_like(rewards)  # reset tested on dones[t - 1]: the boundary moved by one step
-    g = 0.0
-    for t in reversed(range(len(rewards))):
-        if t + 1 < len(rewards) and dones[t + 1]:
-            g = 0.0
-        g = rewards[t] + gamma * g
-        shifted[t] = g
-    total = np.zeros_like(rewards)  # the whole episode's return at every step (the simplest PG weight)
-    start = 0
-    for t in range(len(rewards)):
-        if dones[t] or t == len(rewards) - 1:
-            total[start:t + 1] = reward_to_go(rewards, dones, gamma)[start]
-            start = t + 1
-    return {
-        "no reset of the reward-to-go at episode ends (rewards of the next episode leak into this one)":
-            discount_cumsum(rewards, gamma),
-        "the reset happens one step late (a step with dones[t]=True still adds the next episode's return)":
-            late,
-        "the episode boundary is shifted by one step": shifted,
-        "the whole episode's return at every step instead of the reward-to-go": total,
-        "no discounting (gamma ignored)": reward_to_go(rewards, dones, 1.0),
-    }
+# ---------------------------------------------------------------- discount_cumsum and reward_to_go
 
 
-def categorical_mistakes(logits, actions):
-    logits = logits.detach().double()
-    a = actions.long().unsqueeze(-1)
-    return {
-        "probabilities instead of log-probabilities": torch.softmax(logits, -1).gather(-1, a).squeeze(-1),
-        "raw logits gathered without normalising (log_softmax missing)": logits.gather(-1, a).squeeze(-1),
-        "softmax taken over the batch axis (dim=0) instead of the action axis":
-            torch.log_softmax(logits, 0).gather(-1, a).squeeze(-1),
-    }
+def _numpy_probe(label, fn, args, names, atol=1e-8, rtol=1e-8) -> Probe:
+    """A probe of a numpy exercise: the result (a float array of the reference's shape) and the
+    arguments it changed in place."""
+    def run(s):
+        fresh = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        r = s.call(fn, *fresh)
+        return _out(r.value), _modified(r, fresh, names)
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        return (_compare_out(label, got[0], expected[0], atol, rtol, tensor=False)
+                or _changed_problem(label, got[1], expected[1]))
+    return Probe(label, run, compare, atol=atol, rtol=rtol)
 
 
-def pg_mistakes(logp, weights):
-    logp, weights = logp.detach().double(), weights.detach().double()
-    return {
-        "a sign error: gradient descent on this loss must *increase* logp * weights, so the loss is "
-        "minus their mean": (logp * weights).mean(),
-        "sum instead of mean over the batch": -(logp * weights).sum(),
-        "a broadcasting bug: (N,) times (N, 1) gives an (N, N) matrix whose mean mixes all pairs":
-            -(logp[:, None] * weights[None, :]).mean(),
-    }
-
-
-def gaussian_mistakes(mean, log_std, actions):
-    mean, log_std, actions = mean.detach().double(), log_std.detach().double(), actions.detach().double()
-    c = 0.5 * math.log(2 * math.pi)
-    ref = gaussian_log_prob(mean, log_std, actions)
-    sigma_wrong = log_std.expand_as(mean)
-    out = {
-        "log_std used as the standard deviation (sigma = exp(log_std))":
-            (-0.5 * ((actions - mean) / sigma_wrong) ** 2 - log_std - c).sum(-1),
-        "log_std used as the standard deviation, in both terms (sigma = exp(log_std))":
-            (-0.5 * ((actions - mean) / sigma_wrong) ** 2 - torch.log(sigma_wrong.abs()) - c).sum(-1),
-        "the constant -0.5 * log(2 pi) is missing": ref + c * mean.shape[-1],
-        "the log-std term is missing (-log sigma)": ref + log_std.expand_as(mean).sum(-1),
-        "sigma^2 in place of sigma in the quadratic term":
-            (-0.5 * (actions - mean) ** 2 / torch.exp(log_std) - log_std - c).sum(-1),
-        "the factor 1/2 of the quadratic term is missing":
-            (-((actions - mean) / torch.exp(log_std)) ** 2 - log_std - c).sum(-1),
-        "mean over the action dimensions instead of the sum": ref / mean.shape[-1],
-        "the density (probability) instead of the log-density": torch.exp(ref),
-    }
-    return out
-
-
-def gae_mistakes(rewards, values, next_values, terminated, truncated, gamma, lam):
-    args = (rewards, values, next_values)
-    terminated = np.asarray(terminated, dtype=bool)
-    truncated = np.asarray(truncated, dtype=bool)
-    none = np.zeros_like(terminated)
-    # carry across boundaries but bootstrap correctly
-    carry = np.zeros(len(rewards))
-    last = 0.0
-    for t in reversed(range(len(rewards))):
-        delta = rewards[t] + gamma * next_values[t] * (not terminated[t]) - values[t]
-        last = delta + gamma * lam * last
-        carry[t] = last
-    # next_values taken as values[t + 1] (ignoring the given bootstrap values)
-    shifted = np.append(np.asarray(values, dtype=np.float64)[1:], next_values[-1])
-    return {
-        "bootstrapping through a terminal state (gamma * V(s') must be dropped when terminated)":
-            gae(*args, none, terminated | truncated, gamma, lam),
-        "a truncated step treated as terminal (a time limit is not the end of the task: bootstrap from "
-        "next_values)": gae(*args, terminated | truncated, none, gamma, lam),
-        "the recursion is not reset at episode ends (advantages leak across episode boundaries)": carry,
-        "bootstrapping through a terminal state and no reset at episode ends": gae(*args, none, none, gamma, lam),
-        "lambda missing from the recursion (A_t = delta_t + gamma * A_t+1)":
-            gae(*args, terminated, truncated, gamma, 1.0),
-        "gamma missing from the recursion (A_t = delta_t + lambda * A_t+1)": _gae_no_gamma(
-            rewards, values, next_values, terminated, truncated, gamma, lam),
-        "next_values ignored: V(s_t+1) read from values[t + 1], which belongs to the next episode at a "
-        "boundary": gae(rewards, values, shifted, terminated, truncated, gamma, lam),
-        "the returns (advantages + values) instead of the advantages":
-            gae(*args, terminated, truncated, gamma, lam) + np.asarray(values, dtype=np.float64),
-    }
-
-
-def _gae_no_gamma(rewards, values, next_values, terminated, truncated, gamma, lam):
-    adv = np.zeros(len(rewards))
-    last = 0.0
-    for t in reversed(range(len(rewards))):
-        delta = rewards[t] + gamma * next_values[t] * (not terminated[t]) - values[t]
-        if terminated[t] or truncated[t]:
-            last = 0.0
-        last = delta + lam * last
-        adv[t] = last
-    return adv
-
-
-# ---------------------------------------------------------------- test inputs
-
-
-def random_episode_flags(rng: np.random.Generator, T: int, p_end: float = 0.15):
-    """``(terminated, truncated)`` bool arrays of length T with episode ends inside the batch; never both."""
-    ends = rng.random(T) < p_end
-    trunc = ends & (rng.random(T) < 0.4)
-    term = ends & ~trunc
-    return term, trunc
-
-
-def _np(x):
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=np.float64)
-
-
-# ---------------------------------------------------------------- hidden checks, one per exercise
-
-
-def hidden_discount_cumsum(fn) -> None:
+def probes_discount_cumsum() -> list[Probe]:
     rng = np.random.default_rng(401)
     cases = [(np.array([3.0]), 0.9), (np.array([1.0, 2.0, 3.0]), 0.0), (np.array([1.0, 2.0, 3.0]), 1.0),
-             (np.array([0.0, 0.0, 10.0]), 0.5), (np.ones(50), 0.99)]
-    for _ in range(20):
-        cases.append((rng.normal(size=int(rng.integers(2, 60))).round(3), float(rng.uniform(0.0, 1.0))))
+             (np.array([1.0, 2.0, 3.0]), 0.5), (np.array([0.0, 0.0, 10.0]), 0.5), (np.ones(50), 0.99),
+             ([1.0, 1.0], 0.5), (np.array([1, 2, 3]), 0.5), ([2, 0, 1, 5], 0.9), (np.array([]), 0.9)]
+    for _ in range(14):
+        cases.append((rng.normal(size=int(rng.integers(2, 60))).round(3), float(rng.uniform(0.05, 1.0))))
+    probes = []
     for x, gamma in cases:
-        got = fn(x.copy(), gamma)
-        name = f"discount_cumsum(x of length {len(x)}, gamma={gamma:.3f})"
-        checks.check_shape(got, (len(x),), name)
-        checks.check_close(_np(got), discount_cumsum(x, gamma), name, atol=1e-8, rtol=1e-8,
-                           mistakes=cumsum_mistakes(x, gamma))
-    got = fn([1.0, 1.0], 0.5)  # a list works too
-    checks.check_close(_np(got), [1.5, 1.0], "discount_cumsum([1.0, 1.0], 0.5) (a list as input)")
+        kind = ("a list" if isinstance(x, list) else f"an {np.asarray(x).dtype} array")
+        shown = ", ".join(f"{float(v):g}" for v in list(x)[:5]) + (", ..." if len(x) > 5 else "")
+        label = f"discount_cumsum([{shown}] ({kind} of length {len(x)}), gamma={gamma:.3f})"
+        probes.append(_numpy_probe(label, "discount_cumsum", (x, gamma), ["x", "gamma"]))
+    return probes
 
 
-def hidden_reward_to_go(fn) -> None:
+def probes_reward_to_go() -> list[Probe]:
     rng = np.random.default_rng(402)
-    cases = [
-        ("a batch of one step, episode over", [2.0], [True], 0.9),
-        ("a batch of one step, episode continues", [2.0], [False], 0.9),
-        ("every step its own episode", [1.0, 2.0, 3.0], [True, True, True], 0.9),
-        ("two episodes, gamma=1", [1.0, 1.0, 1.0, 1.0, 1.0], [False, True, False, False, True], 1.0),
-        ("the batch ends inside an episode", [1.0, 2.0, 3.0, 4.0], [False, True, False, False], 0.5),
-        ("one long episode", list(np.ones(30)), [False] * 29 + [True], 0.95),
-    ]
-    for i in range(18):
-        T = int(rng.integers(3, 60))
-        dones = rng.random(T) < 0.2
-        dones[int(rng.integers(0, T - 1))] = True  # at least one boundary inside the batch
-        cases.append((f"random batch #{i} ({int(dones.sum())} episode ends)", rng.normal(size=T).round(3),
-                      dones, float(rng.uniform(0.5, 1.0))))
-    for label, rewards, dones, gamma in cases:
-        rewards = np.asarray(rewards, dtype=np.float64)
-        dones = np.asarray(dones, dtype=bool)
-        got = fn(rewards.copy(), dones.copy(), gamma)
-        name = f"reward_to_go ({label}, T={len(rewards)}, gamma={gamma:.2f})"
-        checks.check_shape(got, (len(rewards),), name)
-        checks.check_close(_np(got), reward_to_go(rewards, dones, gamma), name, atol=1e-8, rtol=1e-8,
-                           mistakes=rtg_mistakes(rewards, dones, gamma))
-
-
-def hidden_categorical_log_prob(fn) -> None:
-    gen = torch.Generator().manual_seed(403)
-    cases = []
-    for i in range(12):
-        N, A = int(torch.randint(1, 40, (1,), generator=gen)), int(torch.randint(2, 7, (1,), generator=gen))
-        scale = 100.0 if i % 4 == 3 else 3.0  # large logits: log(softmax) underflows, log_softmax does not
-        logits = torch.randn(N, A, generator=gen) * scale
-        actions = torch.randint(0, A, (N,), generator=gen)
-        cases.append((logits, actions))
-    cases.append((torch.tensor([[0.0, 0.0]]), torch.tensor([1])))  # a batch of one
-    for i, (logits, actions) in enumerate(cases):
-        N, A = logits.shape
-        name = f"categorical_log_prob (case #{i}, N={N}, A={A}, |logits| up to {float(logits.abs().max()):.0f})"
-        leaf = logits.clone().requires_grad_(True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            got = fn(leaf, actions.clone())
-        checks.check_type(got, torch.Tensor, name)
-        checks.check_shape(got, (N,), name)
-        expected, expected_grad = categorical_expected(logits, actions)
-        assert all(math.isfinite(v) for v in _rows(got)), (
-            f"{name}: got -inf or nan for large logits. log(softmax(x)) underflows; use "
-            "torch.log_softmax (or logits - logsumexp) instead")
-        checks.check_close(got, expected, name, atol=1e-4, rtol=1e-5, mistakes=categorical_mistakes(logits, actions))
-        assert got.requires_grad, f"{name}: the result carries no gradient to the logits (no .detach() / numpy here)"
-        got.sum().backward()
-        assert leaf.grad is not None, f"{name}: no gradient reaches the logits"
-        checks.check_close(leaf.grad, expected_grad, f"{name}: gradient with respect to the logits",
-                           atol=1e-4, rtol=1e-4)
-
-
-def hidden_pg_loss(fn) -> None:
-    gen = torch.Generator().manual_seed(404)
-    for i in range(12):
-        N = 1 if i == 0 else int(torch.randint(2, 200, (1,), generator=gen))
-        logp_data = -torch.rand(N, generator=gen) * 3
-        weights_data = torch.randn(N, generator=gen) * 5 + (2.0 if i % 2 else 0.0)
-        logp = logp_data.clone().requires_grad_(True)
-        weights = weights_data.clone().requires_grad_(True)  # e.g. advantages from a value network
-        name = f"pg_loss (case #{i}, N={N})"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            loss = fn(logp, weights)
-        checks.check_type(loss, torch.Tensor, name)
-        assert loss.dim() == 0, f"{name}: the loss must be a scalar (0-dim tensor), got shape {tuple(loss.shape)}"
-        expected = -sum(lp * w for lp, w in zip(_rows(logp_data), _rows(weights_data))) / N
-        checks.check_close(loss, expected, name, atol=1e-4, rtol=1e-4,
-                           mistakes=pg_mistakes(logp_data, weights_data) if N > 1 else
-                           {"a sign error": (logp_data * weights_data).mean()})
-        loss.backward()
-        assert logp.grad is not None, f"{name}: no gradient reaches logp (the loss must be built from it)"
-        checks.check_close(logp.grad, [-w / N for w in _rows(weights_data)], f"{name}: d loss / d logp",
-                           atol=1e-5, rtol=1e-4)
-        if weights.grad is not None and float(weights.grad.abs().max()) > 0:
-            raise AssertionError(
-                f"{name}: gradient flows into the weights: a known mistake: the weights (returns or "
-                "advantages) are targets, treat them as constants with weights.detach(). Otherwise the "
-                "policy loss also trains the value network, in the wrong direction.")
-
-
-def hidden_gaussian_log_prob(fn) -> None:
-    gen = torch.Generator().manual_seed(405)
-    for i in range(14):
-        N = 1 if i == 0 else int(torch.randint(2, 50, (1,), generator=gen))
-        D = 1 if i in (0, 1, 2) else int(torch.randint(2, 6, (1,), generator=gen))
-        mean = torch.randn(N, D, generator=gen)
-        per_sample = i % 3 == 2  # log_std of shape (N, D): a state-dependent std
-        log_std = torch.rand((N, D) if per_sample else (D,), generator=gen) * 2.5 - 2.0
-        if i % 5 == 4:
-            log_std = log_std + 1.5  # wide policies (std > 1)
-        actions = mean + torch.randn(N, D, generator=gen) * torch.exp(log_std) * 1.5
-        name = f"gaussian_log_prob (case #{i}, N={N}, D={D}, log_std shape {tuple(log_std.shape)})"
-        m, s = mean.clone().requires_grad_(True), log_std.clone().requires_grad_(True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            got = fn(m, s, actions.clone())
-        checks.check_type(got, torch.Tensor, name)
-        checks.check_shape(got, (N,), name)
-        expected, expected_d_mean, expected_d_ls = gaussian_expected(mean, log_std, actions)
-        if not all(math.isfinite(v) for v in _rows(got)):
-            raise AssertionError(
-                f"{name}: got nan or inf. log_std is negative for narrow policies: taking log(log_std) or "
-                "dividing by log_std means it was used as the standard deviation (a known mistake); "
-                "sigma = exp(log_std) and log(sigma) = log_std")
-        checks.check_close(got, expected, name, atol=1e-4, rtol=1e-4,
-                           mistakes=gaussian_mistakes(mean, log_std, actions))
-        assert got.requires_grad, f"{name}: the result carries no gradient (keep it a torch expression)"
-        got.sum().backward()
-        assert m.grad is not None and s.grad is not None, f"{name}: no gradient reaches mean or log_std"
-        checks.check_close(m.grad, expected_d_mean, f"{name}: gradient with respect to the mean", atol=1e-3, rtol=1e-3)
-        checks.check_close(s.grad, expected_d_ls, f"{name}: gradient with respect to log_std", atol=1e-3, rtol=1e-3)
-
-
-def hidden_gae(fn) -> None:
-    rng = np.random.default_rng(406)
     f, t = False, True
     cases = [
-        # (label, rewards, values, next_values, terminated, truncated, gamma, lam)
-        ("a batch of one step that terminates", [1.0], [0.5], [2.0], [t], [f], 0.9, 0.95),
-        ("a batch of one step that is truncated (bootstrap!)", [1.0], [0.5], [2.0], [f], [t], 0.9, 0.95),
-        ("a batch of one step, episode continues", [1.0], [0.5], [2.0], [f], [f], 0.9, 0.95),
-        ("terminated and truncated both set (terminated wins: no bootstrap)", [1.0, 1.0], [0.5, 0.5], [3.0, 3.0],
-         [f, t], [f, t], 0.9, 0.9),
-        ("lambda = 0 gives the TD errors", [1.0, 0.0, 2.0, 1.0], [0.2, 0.4, 0.1, 0.3], [0.4, 1.0, 0.3, 0.7],
-         [f, t, f, f], [f, f, f, t], 0.9, 0.0),
-        ("lambda = 1 gives bootstrapped reward-to-go minus V", [1.0, 0.0, 2.0, 1.0, 0.5],
-         [0.2, 0.4, 0.1, 0.3, 0.6], [0.4, 1.0, 0.3, 0.6, 0.8], [f, t, f, f, f], [f, f, f, t, f], 0.95, 1.0),
-        ("episode boundaries inside the batch, terminated then truncated", [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-         [1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [2.0, 3.0, 9.0, 2.0, 3.0, 9.0], [f, f, t, f, f, f], [f, f, f, f, f, t],
-         0.9, 0.8),
+        ("a batch of one step, episode over", np.array([2.0]), np.array([t]), 0.9),
+        ("a batch of one step, episode continues", np.array([2.0]), np.array([f]), 0.9),
+        ("every step its own episode", np.array([1.0, 2.0, 3.0]), np.array([t, t, t]), 0.9),
+        ("two episodes, gamma=0.5", np.ones(5), np.array([f, t, f, f, t]), 0.5),
+        ("two episodes, gamma=1", np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([f, t, f, f, t]), 1.0),
+        ("the batch ends inside an episode", np.array([1.0, 2.0, 3.0, 4.0]), np.array([f, t, f, f]), 0.5),
+        ("the batch starts with an episode's last step", np.array([3.0, 1.0, 1.0]), np.array([t, f, f]), 0.9),
+        ("one long episode", np.ones(30), np.array([f] * 29 + [t]), 0.95),
+        ("integer rewards (a list) and dones as a list", [1, 2, 3, 4], [f, t, f, t], 0.5),
     ]
-    for i in range(16):
-        T = int(rng.integers(3, 80))
-        term, trunc = random_episode_flags(rng, T)
+    for i in range(14):
+        T = int(rng.integers(4, 60))
+        dones = rng.random(T) < 0.2
+        dones[int(rng.integers(1, T - 1))] = True  # at least one boundary inside the batch
+        cases.append((f"random batch #{i} ({int(dones.sum())} episode ends)", rng.normal(size=T).round(3),
+                      dones, float(rng.uniform(0.5, 1.0))))
+    return [_numpy_probe(f"reward_to_go ({label}, T={len(r)}, gamma={gamma:.2f})", "reward_to_go",
+                         (r, d, gamma), ["rewards", "dones", "gamma"])
+            for label, r, d, gamma in cases]
+
+
+# ---------------------------------------------------------------- gaussian_log_prob
+
+
+def probes_gaussian_log_prob() -> list[Probe]:
+    rng = np.random.default_rng(405)
+    cases = [("the hand-worked example", np.array([[1.0, 0.0]]), np.array([math.log(2.0), math.log(0.5)]),
+              np.array([[3.0, 0.5]])),
+             ("a standard normal at 0, 1, -2", np.zeros((3, 1)), np.zeros(1), np.array([[0.0], [1.0], [-2.0]]))]
+    for i in range(12):
+        N = int(rng.integers(2, 40))
+        D = 1 if i in (0, 1) else int(rng.integers(2, 6))
+        if N == D:
+            N += 1
+        per_sample = i % 3 == 2  # log_std of shape (N, D): a state-dependent std
+        log_std = rng.random((N, D) if per_sample else (D,)) * 2.5 - 2.0
+        if i % 4 == 3:
+            log_std = log_std + 1.5  # wide policies (std > 1)
+        mean = rng.normal(size=(N, D))
+        actions = mean + rng.normal(size=(N, D)) * np.exp(log_std) * 1.5
+        cases.append((f"random batch #{i}, N={N}, d={D}, log_std of shape {log_std.shape}"
+                      + (", std > 1" if i % 4 == 3 else ""), mean.round(4), log_std.round(4), actions.round(4)))
+    probes = []
+    for label, mean, log_std, actions in cases:
+        label = f"gaussian_log_prob on {label}"
+
+        def run(s, mean=mean, log_std=log_std, actions=actions):
+            args = (_t(mean, torch.float64, grad=True), _t(log_std, torch.float64, grad=True),
+                    _t(actions, torch.float64))
+            r = s.call("gaussian_log_prob", *args)
+            return _out(r.value), _modified(r, args, ["mean", "log_std", "actions"])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            problem = _compare_out(label, got[0], expected[0], 1e-6, 1e-6, tensor=True)
+            if problem and got[0].get("nonfinite") is not None and got[0]["nonfinite"].any():
+                problem += (" (log_std is negative for narrow policies: taking its log or dividing by it "
+                            "means it was used as the standard deviation; sigma = exp(log_std))")
+            return problem or _changed_problem(label, got[1], expected[1])
+        probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-6))
+    grad_cases = [(np.array([0.5, -1.0]), np.array([-1.0, 0.7]), np.array([1.5, -0.2])),
+                  (np.array([0.0]), np.array([0.3]), np.array([2.0])),
+                  (np.array([1.0, 2.0, -1.0]), np.array([-2.0, 0.0, 1.2]), np.array([0.9, 2.5, 3.0]))]
+    for mean, log_std, actions in grad_cases:
+        label = (f"the gradients of gaussian_log_prob(mean={mean.tolist()}, log_std={log_std.tolist()}, "
+                 f"actions={actions.tolist()}) with respect to mean and log_std (one state: vectors (d,))")
+        probes.append(_single_state_probe(
+            label, "gaussian_log_prob",
+            lambda mean=mean, log_std=log_std, actions=actions: (
+                _t(mean, torch.float64, grad=True), _t(log_std, torch.float64, grad=True), _t(actions, torch.float64)),
+            [0, 1]))
+    return probes
+
+
+# ---------------------------------------------------------------- gae
+
+
+def probes_gae() -> list[Probe]:
+    rng = np.random.default_rng(406)
+    f, t = False, True
+    a = np.array
+    cases = [
+        ("a batch of one step that terminates", a([1.0]), a([0.5]), a([2.0]), a([t]), a([f]), 0.9, 0.95),
+        ("a batch of one step that is truncated (bootstrap!)", a([1.0]), a([0.5]), a([2.0]), a([f]), a([t]), 0.9, 0.95),
+        ("a batch of one step, the episode continues", a([1.0]), a([0.5]), a([2.0]), a([f]), a([f]), 0.9, 0.95),
+        ("the hand-worked batch", np.ones(4), np.ones(4), a([1.0, 9.0, 1.0, 2.0]), a([f, t, f, f]), a([f, f, f, t]),
+         0.5, 0.5),
+        ("terminated and truncated both set (terminated wins: no bootstrap)", a([1.0, 1.0]), a([0.5, 0.5]),
+         a([3.0, 3.0]), a([f, t]), a([f, t]), 0.9, 0.9),
+        ("lambda = 0 gives the TD errors", a([1.0, 0.0, 2.0, 1.0]), a([0.2, 0.4, 0.1, 0.3]), a([0.4, 1.0, 0.3, 0.7]),
+         a([f, t, f, f]), a([f, f, f, t]), 0.9, 0.0),
+        ("lambda = 1", a([1.0, 0.0, 2.0, 1.0, 0.5]), a([0.2, 0.4, 0.1, 0.3, 0.6]), a([0.4, 1.0, 0.3, 0.6, 0.8]),
+         a([f, t, f, f, f]), a([f, f, f, t, f]), 0.95, 1.0),
+        ("a truncation in the middle, then a termination", a([1.0, 2.0, 1.0, 2.0, 1.0, 2.0]),
+         a([1.0, 2.0, 3.0, 1.0, 2.0, 3.0]), a([2.0, 3.0, 9.0, 2.0, 3.0, -4.0]), a([f, f, f, f, f, t]),
+         a([f, f, t, f, f, f]), 0.9, 0.8),
+        ("integer rewards given as a list", [1, 0, 2, 1], a([0.25, 0.5, 0.75, 0.5]), a([0.5, 0.75, 3.0, 0.25]),
+         a([f, f, t, f]), a([f, f, f, f]), 0.9, 0.7),
+    ]
+    for i in range(14):
+        T = int(rng.integers(4, 80))
+        ends = rng.random(T) < 0.15
+        trunc = ends & (rng.random(T) < 0.4)
+        term = ends & ~trunc
         j, k = rng.choice(T - 1, size=2, replace=False)  # both kinds of episode end inside the batch
         term[j], trunc[j] = True, False
         term[k], trunc[k] = False, True
         values = rng.normal(size=T).round(3)
-        next_values = np.append(values[1:], rng.normal())
-        ends_idx = np.flatnonzero(term | trunc)
-        next_values[ends_idx] = rng.normal(size=len(ends_idx)).round(3)  # V(final state) of the ended episode
+        next_values = np.append(values[1:], rng.normal()).round(3)
+        idx = np.flatnonzero(term | trunc)
+        next_values[idx] = rng.normal(size=len(idx)).round(3)  # V(final state) of the ended episode
         cases.append((f"random batch #{i} ({int(term.sum())} terminated, {int(trunc.sum())} truncated)",
                       rng.normal(size=T).round(3), values, next_values, term, trunc,
-                      float(rng.uniform(0.8, 1.0)), float(rng.uniform(0.5, 1.0))))
-    for label, r, v, nv, te, tr, gamma, lam in cases:
-        r, v, nv = (np.asarray(x, dtype=np.float64) for x in (r, v, nv))
-        te, tr = np.asarray(te, dtype=bool), np.asarray(tr, dtype=bool)
-        got = fn(r.copy(), v.copy(), nv.copy(), te.copy(), tr.copy(), gamma, lam)
-        name = f"gae ({label}, T={len(r)}, gamma={gamma:.2f}, lambda={lam:.2f})"
-        checks.check_shape(got, (len(r),), name)
-        expected = gae(r, v, nv, te, tr, gamma, lam)
-        mistakes = {k: m for k, m in gae_mistakes(r, v, nv, te, tr, gamma, lam).items()
-                    if not checks.is_close(m, expected, atol=1e-6, rtol=1e-6)}
-        checks.check_close(_np(got), expected, name, atol=1e-6, rtol=1e-6, mistakes=mistakes)
+                      float(rng.uniform(0.8, 1.0)), float(rng.uniform(0.5, 0.99))))
+    names = ["rewards", "values", "next_values", "terminated", "truncated", "gamma", "lam"]
+    return [_numpy_probe(f"gae ({label}, T={len(r)}, gamma={gamma:.2f}, lambda={lam:.2f})", "gae",
+                         (r, v, nv, te, tr, gamma, lam), names, atol=1e-8, rtol=1e-8)
+            for label, r, v, nv, te, tr, gamma, lam in cases]
+
+
+EXERCISES = [
+    Exercise("categorical_log_prob", probes_categorical_log_prob),
+    Exercise("pg_loss", probes_pg_loss),
+    Exercise("discount_cumsum", probes_discount_cumsum),
+    Exercise("reward_to_go", probes_reward_to_go),
+    Exercise("gaussian_log_prob", probes_gaussian_log_prob),
+    Exercise("gae", probes_gae),
+]
+
+# ---------------------------------------------------------------- known mistakes (each written once)
+
+_GAE_MASK = "not_terminal = 0.0 if terminated[t] else 1.0"
+_RTG_LOOP = ("        if dones[t]:\n            running = 0.0\n        running = rewards[t] + gamma * running\n"
+             "        out[t] = running\n")
+
+MISTAKES = [
+    Mistake("categorical_log_prob", "probabilities instead of log-probabilities",
+            "torch.log_softmax(logits, dim=-1)", "torch.softmax(logits, dim=-1)"),
+    Mistake("categorical_log_prob", "raw logits gathered without normalising (log_softmax missing)",
+            "log_probs = torch.log_softmax(logits, dim=-1)", "log_probs = logits"),
+    Mistake("categorical_log_prob", "softmax taken over the batch axis (dim=0) instead of the action axis",
+            "torch.log_softmax(logits, dim=-1)", "torch.log_softmax(logits, dim=0)"),
+    Mistake("categorical_log_prob", "log(softmax(logits)) underflows to -inf for large logits (use torch.log_softmax)",
+            "torch.log_softmax(logits, dim=-1)", "torch.log(torch.softmax(logits, dim=-1))"),
+    Mistake("categorical_log_prob", "the result is detached: no gradient reaches the logits",
+            ".squeeze(-1)", ".squeeze(-1).detach()"),
+    Mistake("categorical_log_prob", "log_probs[:, actions] picks every action for every row (an (N, N) matrix) "
+            "instead of one entry per row (use gather)",
+            "log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)", "log_probs[:, actions]"),
+    Mistake("pg_loss", "a sign error: gradient descent on this loss must *increase* logp * weights, so the loss is "
+            "minus their mean", "-(logp * weights.detach()).mean()", "(logp * weights.detach()).mean()"),
+    Mistake("pg_loss", "sum instead of mean over the batch", ".mean()", ".sum()"),
+    Mistake("pg_loss", "the weights are not detached: gradient flows into them (they are targets)",
+            "weights.detach()", "weights"),
+    Mistake("pg_loss", "a broadcasting bug: (N,) times (N, 1) gives an (N, N) matrix whose mean mixes all pairs",
+            "weights.detach()", "weights.detach().reshape(-1, 1)"),
+    Mistake("pg_loss", "returns a Python number (.item()): no gradient can flow", ".mean()", ".mean().item()"),
+    Mistake("pg_loss", "logp is detached: the loss carries no gradient to the policy", "return -(logp *", "return -(logp.detach() *"),
+    Mistake("discount_cumsum", "discounting starts at gamma^1 instead of gamma^0 (off by one)",
+            "y[t] = running", "y[t] = gamma * running"),
+    Mistake("discount_cumsum", "the sum runs forwards, over the past (y[t] sums x[0..t]) instead of the future",
+            "for t in reversed(range(len(x))):", "for t in range(len(x)):"),
+    Mistake("discount_cumsum", "no discounting (gamma ignored)",
+            "running = x[t] + gamma * running", "running = x[t] + running"),
+    Mistake("discount_cumsum", "the output is reversed", "return y", "return y[::-1]"),
+    Mistake("discount_cumsum", "y[t] is the sum from t+1 on (the current x[t] is left out)",
+            "y[t] = running", "y[t] = running - x[t]"),
+    Mistake("discount_cumsum", "integer input gives an integer output (the sums are truncated): convert x to floats",
+            "x = np.asarray(x, dtype=np.float64)", "x = np.asarray(x)"),
+    Mistake("discount_cumsum", "the sums are written into the caller's array x (y = x, not a new array)",
+            "y = np.zeros_like(x)", "y = x"),
+    Mistake("reward_to_go", "no reset of the reward-to-go at episode ends (rewards of the next episode leak into this one)",
+            "if dones[t]:", "if False:"),
+    Mistake("reward_to_go", "the reset happens one step late (a step with dones[t]=True still adds the next episode's return)",
+            _RTG_LOOP, "        running = rewards[t] + gamma * running\n        out[t] = running\n"
+                       "        if dones[t]:\n            running = 0.0\n"),
+    Mistake("reward_to_go", "the episode boundary is shifted by one step (the reset tests dones[t - 1])",
+            "if dones[t]:", "if dones[t - 1]:"),
+    Mistake("reward_to_go", "the whole episode's return at every step instead of the reward-to-go",
+            "    return out", "    starts = np.flatnonzero(np.r_[True, np.asarray(dones, dtype=bool)[:-1]])\n"
+                             "    return np.repeat(out[starts], np.diff(np.r_[starts, len(out)]))"),
+    Mistake("reward_to_go", "no discounting (gamma ignored)",
+            "running = rewards[t] + gamma * running", "running = rewards[t] + running"),
+    Mistake("reward_to_go", "integer rewards give an integer output (truncated): convert the rewards to floats",
+            "rewards = np.asarray(rewards, dtype=np.float64)", "rewards = np.asarray(rewards)"),
+    Mistake("reward_to_go", "the result is written into the caller's rewards array (out = rewards)",
+            "out = np.zeros_like(rewards)", "out = rewards"),
+    Mistake("gaussian_log_prob", "log_std used as the standard deviation (sigma = exp(log_std))",
+            "z = (actions - mean) / torch.exp(log_std)", "z = (actions - mean) / log_std"),
+    Mistake("gaussian_log_prob", "log_std used as the standard deviation, in both terms (sigma = exp(log_std))",
+            "z = (actions - mean) / torch.exp(log_std)\n    return (-0.5 * z ** 2 - log_std",
+            "z = (actions - mean) / log_std\n    return (-0.5 * z ** 2 - torch.log(log_std)"),
+    Mistake("gaussian_log_prob", "the constant -0.5 * log(2 pi) is missing", " - 0.5 * math.log(2 * math.pi)", ""),
+    Mistake("gaussian_log_prob", "the log-std term is missing (-log sigma)", " - log_std", ""),
+    Mistake("gaussian_log_prob", "the squared error is divided by sigma instead of sigma^2",
+            "/ torch.exp(log_std)", "/ torch.exp(0.5 * log_std)"),
+    Mistake("gaussian_log_prob", "the factor 1/2 of the quadratic term is missing", "-0.5 * z ** 2", "-z ** 2"),
+    Mistake("gaussian_log_prob", "mean over the action dimensions instead of the sum", ".sum(-1)", ".mean(-1)"),
+    Mistake("gaussian_log_prob", "the density (probability) instead of the log-density",
+            "return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)",
+            "return torch.exp((-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1))"),
+    Mistake("gaussian_log_prob", "no sum over the action dimensions (the result is (N, d), not (N,))", ".sum(-1)", ""),
+    Mistake("gaussian_log_prob", "summed over the batch too (one number instead of one per sample)", ".sum(-1)", ".sum()"),
+    Mistake("gae", "bootstrapping through a terminal state (gamma * V(s') must be dropped when terminated)",
+            _GAE_MASK, "not_terminal = 1.0"),
+    Mistake("gae", "a truncated step treated as terminal (a time limit is not the end of the task: bootstrap from "
+            "next_values)", _GAE_MASK, "not_terminal = 0.0 if terminated[t] or truncated[t] else 1.0"),
+    Mistake("gae", "the recursion is not reset at episode ends (advantages leak across episode boundaries)",
+            "if terminated[t] or truncated[t]:", "if False:"),
+    Mistake("gae", "the recursion is reset only at terminations (advantages leak across truncations)",
+            "if terminated[t] or truncated[t]:", "if terminated[t]:"),
+    Mistake("gae", "bootstrapping through a terminal state and no reset at episode ends",
+            _GAE_MASK + "\n        delta = rewards[t] + gamma * next_values[t] * not_terminal - values[t]\n"
+            "        if terminated[t] or truncated[t]:",
+            "not_terminal = 1.0\n        delta = rewards[t] + gamma * next_values[t] * not_terminal - values[t]\n"
+            "        if False:"),
+    Mistake("gae", "lambda missing from the recursion (A_t = delta_t + gamma * A_t+1)",
+            "gamma * lam * running", "gamma * running"),
+    Mistake("gae", "gamma missing from the recursion (A_t = delta_t + lambda * A_t+1)",
+            "gamma * lam * running", "lam * running"),
+    Mistake("gae", "next_values ignored: V(s_t+1) read from values[t + 1], which belongs to the next episode at a "
+            "boundary", "gamma * next_values[t]",
+            "gamma * (values[t + 1] if t + 1 < len(values) else next_values[t])"),
+    Mistake("gae", "the returns (advantages + values) instead of the advantages",
+            "return advantages", "return advantages + np.asarray(values)"),
+    Mistake("gae", "integer rewards give an integer advantage array (truncated): convert the rewards to floats",
+            "rewards = np.asarray(rewards, dtype=np.float64)", "rewards = np.asarray(rewards)"),
+    Mistake("gae", "the advantages are written into the caller's rewards array",
+            "advantages = np.zeros_like(rewards)", "advantages = rewards"),
+]
+
+# ---------------------------------------------------------------- equivalent mutants
+# (exercise, original line, mutated line or "*", why no check can kill it)
+
+EQUIVALENT_MUTANTS: list[tuple[str, str, str, str]] = []
