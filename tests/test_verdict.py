@@ -170,6 +170,8 @@ def test_torch_values_networks_optimizers_and_callbacks_cross_as_data():
     r = s.call("weighted_sum", torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0], requires_grad=True), backward=True)
     assert r.value.item() == 11.0 and r.value.requires_grad  # a result that carries gradient says so
     assert r.args_after[1].grad.tolist() == [1.0, 2.0] and r.args_after[0].grad is None
+    r = s.call("weighted_sum", torch.tensor([[1.0, 2.0]]), torch.tensor([3.0, 4.0], requires_grad=True), backward="sum")
+    assert r.args_after[1].grad.tolist() == [1.0, 2.0]
     batch = wire.Record("Batch", {"rewards": torch.ones(2), "next_obs": torch.zeros(2, 3)})
     r = s.call("target", wire.Net((3, 8, 2), seed=1), batch, 0.9)
     assert r.value.shape == (2,) and r.value.requires_grad

@@ -59,18 +59,20 @@ class Student:
     _callbacks: list = []
 
     def call(self, fn: str, *args, deps: Sequence[str] = (), seed: int | None = None,
-             backward: bool = False, **kwargs) -> Result:
+             backward: bool | str = False, **kwargs) -> Result:
         """Call the student's ``fn(*args, **kwargs)``; ``deps`` are replaced by the reference pieces
         for the duration of the call. Raises :class:`StudentRaised` when the student's code raises.
 
         ``seed`` seeds ``random``, ``numpy.random`` and ``torch`` in the kernel first. With
         ``backward``, a scalar tensor result (or the first item of a tuple result) that requires grad
         is back-propagated, so ``args_after`` carries the arguments' gradients (tensors' ``.grad``,
-        :class:`wire.Module` ``"grads"``)."""
+        :class:`wire.Module` ``"grads"``); ``backward="sum"`` back-propagates the sum of a tensor
+        result of any shape (the gradients of a batch of per-row values)."""
         callbacks: list = []
         req = {"op": "call", "fn": fn, "args": [wire.encode(a, callbacks) for a in args],
                "kwargs": [[k, wire.encode(v, callbacks)] for k, v in kwargs.items()],
-               "deps": list(deps), "seed": seed, "backward": bool(backward)}
+               "deps": list(deps), "seed": seed,
+               "backward": backward if backward == "sum" else bool(backward)}
         self._callbacks = callbacks
         try:
             answer = self.request(req)

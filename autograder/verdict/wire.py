@@ -206,6 +206,8 @@ def __verdict_call(request, ask):
                 value = fn(*args_, **kwargs)
                 if req.get("backward"):
                     loss = value[0] if isinstance(value, (tuple, list)) and value else value
+                    if req["backward"] == "sum" and getattr(loss, "requires_grad", False):
+                        loss = loss.sum()
                     if getattr(loss, "requires_grad", False) and getattr(loss, "ndim", 1) == 0:
                         loss.backward()
             finally:
