@@ -501,4 +501,35 @@ MISTAKES = [
 # ---------------------------------------------------------------- equivalent mutants
 # (exercise, original line, mutated line or "*", why no check can kill it)
 
-EQUIVALENT_MUTANTS: list[tuple[str, str, str, str]] = []
+EQUIVALENT_MUTANTS = [
+    ('categorical_log_prob', 'log_probs = torch.log_softmax(logits, dim=-1)',
+     'log_probs = torch.log_softmax(logits, dim=+1)',
+     "the contract's inputs are batches (N, A): axis 1 is the last axis"),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(+1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's inputs are batches (N, A): axis 1 is the last axis"),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(-1, actions.long().unsqueeze(+1)).squeeze(-1)',
+     'actions are (N,): unsqueeze(1) is unsqueeze(-1)'),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(+1)',
+     'the gathered result is (N, 1): axis 1 is the last axis'),
+    ('gaussian_log_prob', 'return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)',
+     'return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(+1)',
+     "the contract's inputs are batches (N, d): axis 1 is the last axis (a single state (d,) is outside the contract: its gradient probes accept a raise)"),
+    ('categorical_log_prob', 'log_probs = torch.log_softmax(logits, dim=-1)',
+     'log_probs = torch.log_softmax(logits, dim=1)',
+     "the contract's inputs are batches (N, A): axis 1 is the last axis"),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's inputs are batches (N, A): axis 1 is the last axis"),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(-1, actions.long().unsqueeze(1)).squeeze(-1)',
+     'actions are (N,): unsqueeze(1) is unsqueeze(-1)'),
+    ('categorical_log_prob', 'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'return log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(1)',
+     'the gathered result is (N, 1): axis 1 is the last axis'),
+    ('gaussian_log_prob', 'return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)',
+     'return (-0.5 * z ** 2 - log_std - 0.5 * math.log(2 * math.pi)).sum(1)',
+     "the contract's inputs are batches (N, d): axis 1 is the last axis (a single state (d,) is outside the contract: its gradient probes accept a raise)"),
+]
