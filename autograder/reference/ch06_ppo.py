@@ -91,6 +91,172 @@ def _loss_batches(seed, n_random, scale_range=(0.3, 3.0)):
     return rng, cases
 
 
+# ---------------------------------------------------------------- conjugate_gradient
+
+
+def _spd(rng, n, kappa):
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return Q @ np.diag(np.geomspace(1.0, kappa, n)) @ Q.T
+
+
+def probes_conjugate_gradient() -> list[Probe]:
+    rng = np.random.default_rng(611)
+    cases = [("diag(1, 2), b=(1, 1), 1 iteration", np.diag([1.0, 2.0]), np.array([1.0, 1.0]), 1, 1e-10),
+             ("diag(1, 2), b=(1, 1), 10 iterations (the residual is 0 after 2)", np.diag([1.0, 2.0]),
+              np.array([1.0, 1.0]), 10, 1e-10),
+             ("n=1", np.array([[4.0]]), np.array([2.0]), 3, 1e-10),
+             ("b = 0 (nothing to solve: no call of Avp)", _spd(rng, 5, 10.0), np.zeros(5), 10, 1e-10),
+             ("the identity (one iteration solves it)", np.eye(6), rng.normal(size=6), 5, 1e-10),
+             ("n=8, tol=1e-2 (stops early)", _spd(rng, 8, 50.0), rng.normal(size=8), 30, 1e-2),
+             ("n=8, tol=0 (exactly iters calls)", _spd(rng, 8, 50.0), rng.normal(size=8), 4, 0.0)]
+    for i in range(14):
+        n = int(rng.integers(2, 26))
+        kappa = float(10 ** rng.uniform(0, 3))
+        iters = int(rng.choice([1, 2, 3, 5, 10, n, 30]))
+        cases.append((f"random SPD #{i} (n={n}, condition {kappa:.0f}), {iters} iterations", _spd(rng, n, kappa),
+                      rng.normal(size=n), iters, 1e-10))
+    probes = []
+    for label, A, b, iters, tol in cases:
+        label = f"conjugate_gradient(...) on {label}"
+
+        def run(s, A=A, b=b, iters=iters, tol=tol):
+            calls = []
+            At = torch.as_tensor(A)
+
+            def Avp(v):
+                calls.append(1)
+                return At @ torch.as_tensor(np.asarray(v, dtype=np.float64))
+            r = s.call("conjugate_gradient", wire.Callback(Avp), torch.as_tensor(b), iters=iters, tol=tol)
+            x = r.value
+            x = x.detach().numpy() if isinstance(x, torch.Tensor) else (f"a {type(x).__name__}, not a tensor")
+            return (x, len(calls))
+
+        def compare(got, expected, label=label, A=A, b=b, iters=iters):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got[0], str):
+                return f"{label}: returned {got[0]}"
+            problem = diff(got[0], expected[0], 1e-6, 1e-6, f"x from {label}")
+            if problem:
+                return problem
+            if got[1] != expected[1]:
+                return (f"{label}: called Avp {got[1]} times, expected {expected[1]} (one call per iteration; "
+                        "stop before an iteration when r.r < tol)")
+            return None
+        probes.append(Probe(label, run, compare, key=_nan_key, atol=1e-6, rtol=1e-6))
+    return probes
+
+
+# ---------------------------------------------------------------- hessian_vector_product
+
+
+def probes_hessian_vector_product() -> list[Probe]:
+    rng = np.random.default_rng(612)
+    cases = []
+    for i in range(10):
+        D = int(rng.integers(1, 5))
+        sizes = (D,) + tuple(int(h) for h in rng.integers(2, 7, size=int(rng.integers(1, 3)))) + (int(rng.integers(1, 3)),)
+        act = "tanh" if i % 2 == 0 else "relu"
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        damping = 0.0 if i < 3 else float(rng.choice([0.01, 0.1, 0.5]))
+        B = int(rng.integers(1, 9))
+        cases.append((f"net {sizes} ({act}), batch of {B}, damping {damping:g}", sizes, act, i,
+                      rng.normal(size=(B, D)).astype(np.float32), rng.normal(size=(B, sizes[-1])).astype(np.float32),
+                      rng.normal(size=n_params).astype(np.float32), damping))
+    probes = []
+    for label, sizes, act, seed, x, y, v, damping in cases:
+        label = f"hessian_vector_product(...) for {label}"
+
+        def run(s, sizes=sizes, act=act, seed=seed, x=x, y=y, v=v, damping=damping):
+            r = s.call("hessian_vector_product", wire.Loss(1, torch.as_tensor(x), torch.as_tensor(y)),
+                       wire.Net(sizes, act, seed=seed), torch.as_tensor(v), damping)
+            out = r.value
+            if not isinstance(out, torch.Tensor):
+                return (f"a {type(out).__name__}, not a tensor", None)
+            grads = r.args_after[1]["grads"]
+            left = sorted(k for k, g in grads.items() if g is not None and np.any(g != 0))
+            return (out.detach().numpy().astype(np.float64), tuple(left))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got[0], str):
+                return f"{label}: returned {got[0]}"
+            problem = diff(got[0], expected[0], 1e-5, 1e-4, f"(H + damping I) v from {label}")
+            if problem:
+                return problem
+            if got[1] and not expected[1]:
+                return (f"{label}: left .grad on the parameters {', '.join(got[1])} (use torch.autograd.grad, "
+                        "not .backward())")
+            return None
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-4))
+    return probes
+
+
+# ---------------------------------------------------------------- backtracking_line_search
+
+
+def _script(improve, kl):
+    """evaluate(f) of a scripted search: improvement and KL as functions of the fraction."""
+    def evaluate(f):
+        f = float(f)
+        return float(improve(f)), float(kl(f))
+    return evaluate
+
+
+def probes_backtracking_line_search() -> list[Probe]:
+    rng = np.random.default_rng(613)
+    cases = [
+        ("the notebook's example (1.6 f - 2 f^2, KL 0.04 f^2)", lambda f: 1.6 * f - 2 * f * f, lambda f: 0.04 * f * f,
+         0.01, {}),
+        ("the full step is accepted", lambda f: f, lambda f: 0.005 * f * f, 0.01, {}),
+        ("the KL exactly at max_kl (accepted)", lambda f: f, lambda f: 0.02 if f == 1.0 else 0.0, 0.02, {}),
+        ("improvement exactly 0 at f=1 (rejected), positive at 0.5", lambda f: 0.0 if f == 1.0 else f,
+         lambda f: 0.0, 0.01, {}),
+        ("nothing improves (4 tries: 0.0)", lambda f: -1.0, lambda f: 0.0, 0.01, {"max_backtracks": 4}),
+        ("always too far (0.0)", lambda f: 1.0, lambda f: 1.0, 0.01, {"max_backtracks": 5}),
+        ("improves only far out, KL only small near: none", lambda f: f - 0.3, lambda f: f, 0.2, {"max_backtracks": 6}),
+        ("shrink 0.8", lambda f: 0.5 - f * f, lambda f: 0.05 * f, 0.01, {"shrink": 0.8}),
+        ("max_backtracks=1", lambda f: 1.0, lambda f: 0.5, 0.01, {"max_backtracks": 1}),
+        ("the improvement is fine but the KL is too large until f = 1/8", lambda f: f, lambda f: 0.1 * f, 0.0125, {}),
+        ("the KL is fine but the surrogate only improves for f <= 1/16", lambda f: 0.07 - f, lambda f: 0.0, 0.01, {}),
+    ]
+    for i in range(10):
+        a, c, k = float(rng.uniform(0.2, 2.0)), float(rng.uniform(0.5, 4.0)), float(rng.uniform(0.001, 0.2))
+        max_kl = float(rng.choice([0.005, 0.01, 0.02]))
+        kw = {"max_backtracks": int(rng.integers(2, 12))}
+        if i % 3 == 0:
+            kw["shrink"] = float(rng.uniform(0.3, 0.9))
+        cases.append((f"random search #{i}", lambda f, a=a, c=c: a * f - c * f * f, lambda f, k=k: k * f * f, max_kl, kw))
+    probes = []
+    for label, improve, kl, max_kl, kw in cases:
+        label = (f"backtracking_line_search(...) on {label}, max_kl={max_kl:g}"
+                 + "".join(f", {k}={v:g}" for k, v in kw.items()))
+
+        def run(s, improve=improve, kl=kl, max_kl=max_kl, kw=kw):
+            tried = []
+            evaluate = _script(improve, kl)
+
+            def spy(f):
+                tried.append(float(f))
+                return evaluate(f)
+            v = s.call("backtracking_line_search", wire.Callback(spy), max_kl, **kw).value
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+            return (float(v) if ok else f"not a number: {v!r:.60}", np.array(tried))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got[0], str):
+                return f"{label}: expected a float, got {got[0]}"
+            if len(got[1]) != len(expected[1]) or not np.allclose(got[1], expected[1], rtol=1e-12, atol=0):
+                return (f"{label}: tried the fractions {np.round(got[1], 6).tolist()}, expected "
+                        f"{np.round(expected[1], 6).tolist()}")
+            return diff(got[0], expected[0], 1e-12, 1e-12, f"the fraction accepted by {label}")
+        probes.append(Probe(label, run, compare, atol=1e-12, rtol=1e-12))
+    return probes
+
+
 # ---------------------------------------------------------------- clipped_surrogate
 
 
@@ -346,6 +512,9 @@ def _nan_key(trace):
 
 
 EXERCISES = [
+    Exercise("conjugate_gradient", probes_conjugate_gradient),
+    Exercise("hessian_vector_product", probes_hessian_vector_product),
+    Exercise("backtracking_line_search", probes_backtracking_line_search),
     Exercise("clipped_surrogate", probes_clipped_surrogate),
     Exercise("approx_kl", probes_approx_kl),
     Exercise("kl_penalty_loss", probes_kl_penalty_loss),
@@ -356,6 +525,40 @@ EXERCISES = [
 # ---------------------------------------------------------------- known mistakes (each written once)
 
 MISTAKES = [
+    Mistake("conjugate_gradient", "alpha = r.r / (Ap.Ap) instead of r.r / (p.Ap)",
+            "alpha = rr / torch.dot(p, Ap)", "alpha = rr / torch.dot(Ap, Ap)"),
+    Mistake("conjugate_gradient", "the new direction is the residual alone (steepest descent, not conjugate directions)",
+            "p = r + (rr_new / rr) * p", "p = r"),
+    Mistake("conjugate_gradient", "beta inverted (r.r / r_new.r_new)",
+            "p = r + (rr_new / rr) * p", "p = r + (rr / rr_new) * p"),
+    Mistake("conjugate_gradient", "the residual is not updated",
+            "        r = r - alpha * Ap\n", ""),
+    Mistake("conjugate_gradient", "no tolerance test (divides 0 by 0 once the residual vanishes)",
+            "        if rr < tol:\n            break\n", ""),
+    Mistake("conjugate_gradient", "x starts at b instead of 0",
+            "x = torch.zeros_like(b)", "x = b.clone()"),
+    Mistake("hessian_vector_product", "the damping is missing",
+            ".detach() + damping * v", ".detach()"),
+    Mistake("hessian_vector_product", "damping multiplies H v instead of adding damping * v",
+            ".detach() + damping * v", ".detach() * (damping if damping else 1.0)"),
+    Mistake("hessian_vector_product", "returns the gradient, not the Hessian-vector product",
+            "return torch.cat([h.reshape(-1) for h in hv]).detach() + damping * v",
+            "return flat.detach() + damping * v"),
+    Mistake("hessian_vector_product", "uses .backward(), which leaves .grad on the parameters",
+            "hv = torch.autograd.grad(torch.dot(flat, v), params, retain_graph=True)",
+            "torch.dot(flat, v).backward(retain_graph=True)\n    hv = [p.grad.clone() for p in params]"),
+    Mistake("backtracking_line_search", "accepts on the KL alone (the surrogate must improve too)",
+            "if improvement > 0 and kl <= max_kl:", "if kl <= max_kl:"),
+    Mistake("backtracking_line_search", "accepts on the improvement alone (the KL must stay within max_kl)",
+            "if improvement > 0 and kl <= max_kl:", "if improvement > 0:"),
+    Mistake("backtracking_line_search", "the KL must be strictly below max_kl (it may equal it)",
+            "kl <= max_kl", "kl < max_kl"),
+    Mistake("backtracking_line_search", "an improvement of 0 is accepted (>= 0)",
+            "improvement > 0", "improvement >= 0"),
+    Mistake("backtracking_line_search", "returns the last fraction tried instead of 0.0 when nothing is accepted",
+            "    return 0.0", "    return frac / shrink"),
+    Mistake("backtracking_line_search", "the first try is already shrunk (starts at shrink, not 1)",
+            "frac = 1.0", "frac = shrink"),
     Mistake("clipped_surrogate", "max instead of min (an optimistic bound: clipping then adds incentives)",
             "-torch.min(unclipped, clipped)", "-torch.max(unclipped, clipped)"),
     Mistake("clipped_surrogate", "the advantage is clipped instead of the ratio",

@@ -7,6 +7,77 @@ import torch.nn.functional as F
 from torch import nn
 
 
+# ---- solution cell: conjugate_gradient
+def conjugate_gradient(Avp, b, iters=10, tol=1e-10):
+    """Approximately solve A x = b for a symmetric positive-definite A given as a function.
+
+    Args:
+        Avp: function, tensor (n,) -> tensor (n,), the product A v.
+        b: float tensor (n,).
+        iters: at most this many iterations (calls of Avp).
+        tol: stop before an iteration when the squared residual norm r.r is below tol.
+    Returns:
+        tensor (n,): x.
+    """
+    x = torch.zeros_like(b)
+    r = b.clone()
+    p = b.clone()
+    rr = torch.dot(r, r)
+    for _ in range(iters):
+        if rr < tol:
+            break
+        Ap = Avp(p)
+        alpha = rr / torch.dot(p, Ap)
+        x = x + alpha * p
+        r = r - alpha * Ap
+        rr_new = torch.dot(r, r)
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x
+
+
+# ---- solution cell: hessian_vector_product
+def hessian_vector_product(loss, net, v, damping=0.0):
+    """(H + damping * I) v, with H the Hessian of the scalar loss with respect to net's parameters.
+
+    Args:
+        loss: scalar tensor whose graph reaches net's parameters.
+        net: nn.Module; its parameters, flattened in order and concatenated, are the variables.
+        v: float tensor (n,), n the number of parameters of net.
+        damping: a float >= 0.
+    Returns:
+        tensor (n,) without gradient history.
+    """
+    params = list(net.parameters())
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    hv = torch.autograd.grad(torch.dot(flat, v), params, retain_graph=True)
+    return torch.cat([h.reshape(-1) for h in hv]).detach() + damping * v
+
+
+# ---- solution cell: backtracking_line_search
+def backtracking_line_search(evaluate, max_kl, max_backtracks=10, shrink=0.5):
+    """The first fraction f in 1, shrink, shrink^2, ... (max_backtracks tries) whose step improves the
+    surrogate and keeps the mean KL within max_kl.
+
+    Args:
+        evaluate: function f -> (improvement, kl): the surrogate's improvement and the mean KL at
+            theta_old + f * full_step.
+        max_kl: the trust region's radius delta.
+        max_backtracks: how many fractions to try at most.
+        shrink: the factor between two tries.
+    Returns:
+        float: the accepted fraction, or 0.0 when none is accepted.
+    """
+    frac = 1.0
+    for _ in range(max_backtracks):
+        improvement, kl = evaluate(frac)
+        if improvement > 0 and kl <= max_kl:
+            return frac
+        frac *= shrink
+    return 0.0
+
+
 # ---- solution cell: clipped_surrogate
 def clipped_surrogate(logp_new, logp_old, advantages, clip):
     """PPO's clipped surrogate loss -L^CLIP of a batch.
