@@ -1,101 +1,34 @@
-"""Wrong answers for chapter 02 (see __init__.py for the format)."""
+"""Wrong answers for chapter 02, derived from the chapter's mistake registry (written once, in
+``autograder/reference/ch02_qlearning.py``): submission ``mistakes_<i>`` carries the i-th known mistake
+of every exercise that has one (each an edit of the instructor's solution cell); it must lose points
+on exactly those exercises, and each one's message must name its mistake (``NAMED``)."""
+from __future__ import annotations
 
-ARGMAX_TIES = '''
-def epsilon_greedy(q_values, epsilon, rng):
-    if rng.random() < epsilon:
-        return int(rng.integers(len(q_values)))
-    return int(np.argmax(q_values))          # ties always go to the first action
-'''
+import nbformat
 
-NO_TERMINAL_MASK = '''
-def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
-    target = r + gamma * np.max(Q[s_next])   # bootstraps through terminal states
-    delta = target - Q[s, a]
-    Q[s, a] += alpha * delta
-    return float(delta)
-'''
+from autograder.reference.ch02_qlearning import MISTAKES
+from helpers import NOTEBOOKS, nbgrader_meta
 
-WRONG_ENTRY = '''
-def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
-    target = r if terminated else r + gamma * np.max(Q[s_next])
-    delta = target - Q[s_next, a]            # the wrong entry: Q[s_next, a] instead of Q[s, a]
-    Q[s_next, a] += alpha * delta
-    return float(delta)
-'''
+TRIM = True  # submissions keep only the imports and the exercises: grading them stays fast
 
-MAX_IN_SARSA = '''
-def sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma):
-    target = r if terminated else r + gamma * np.max(Q[s_next])   # that is Q-learning
-    delta = target - Q[s, a]
-    Q[s, a] += alpha * delta
-    return float(delta)
-'''
+_SOURCE = {nbgrader_meta(c)["grade_id"]: c.source
+           for c in nbformat.read(NOTEBOOKS / "02_qlearning" / "02_qlearning.ipynb", as_version=4).cells
+           if nbgrader_meta(c).get("solution")}
 
-DONE_AS_TERMINAL = '''
-def run_episode(env, policy, update, seed=None):
-    s, _ = env.reset(seed=seed)
-    a = policy(s)
-    total_reward, steps = 0.0, 0
-    while True:
-        s_next, r, terminated, truncated, _ = env.step(a)
-        done = terminated or truncated
-        total_reward += r
-        steps += 1
-        a_next = policy(s_next)
-        update(s, a, r, s_next, a_next, done)     # a time limit treated as a terminal state
-        if done:
-            return total_reward, steps
-        s, a = s_next, a_next
-'''
 
-# Q-learning style loop: chooses the action again at the top of each iteration, so the a_next given to
-# update is not the action taken (SARSA's target would use an action that never happens).
-ACTION_CHOSEN_TWICE = '''
-def run_episode(env, policy, update, seed=None):
-    s, _ = env.reset(seed=seed)
-    total_reward, steps = 0.0, 0
-    done = False
-    while not done:
-        a = policy(s)
-        s_next, r, terminated, truncated, _ = env.step(a)
-        total_reward += r
-        steps += 1
-        update(s, a, r, s_next, policy(s_next), terminated)
-        done = terminated or truncated
-        s = s_next
-    return total_reward, steps
-'''
+def _groups():
+    per_exercise: dict[str, list] = {}
+    for m in MISTAKES:
+        per_exercise.setdefault(m.exercise, []).append(m)
+    depth = max(len(v) for v in per_exercise.values())
+    return [[ms[i] for ms in per_exercise.values() if i < len(ms)] for i in range(depth)]
 
-# SARSA with its TD error computed after the update (a subtle one) plus epsilon-greedy that draws its
-# random action among the non-greedy actions only
-TD_ERROR_AFTER_UPDATE = '''
-def sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma):
-    target = r if terminated else r + gamma * Q[s_next, a_next]
-    Q[s, a] += alpha * (target - Q[s, a])
-    return float(target - Q[s, a])           # the TD error after the update
-'''
 
-EXCLUDES_GREEDY = '''
-def epsilon_greedy(q_values, epsilon, rng):
-    best = np.flatnonzero(q_values == q_values.max())
-    if rng.random() < epsilon:
-        others = [a for a in range(len(q_values)) if a not in best]
-        if others:
-            return int(rng.choice(others))
-    return int(rng.choice(best))
-'''
-
-WRONG = {
-    "argmax_ties_and_terminal_bootstrap": ({"epsilon_greedy": ARGMAX_TIES, "q_learning_update": NO_TERMINAL_MASK},
-                                           {"test_epsilon_greedy", "test_q_learning_update"}),
-    "wrong_entry": ({"q_learning_update": WRONG_ENTRY}, {"test_q_learning_update"}),
-    "max_in_sarsa": ({"sarsa_update": MAX_IN_SARSA}, {"test_sarsa_update"}),
-    "done_as_terminal": ({"run_episode": DONE_AS_TERMINAL}, {"test_run_episode"}),
-    "action_chosen_twice": ({"run_episode": ACTION_CHOSEN_TWICE}, {"test_run_episode"}),
-    "td_error_after_update_and_excludes_greedy": (
-        {"sarsa_update": TD_ERROR_AFTER_UPDATE, "epsilon_greedy": EXCLUDES_GREEDY},
-        {"test_sarsa_update", "test_epsilon_greedy"}),
-}
+WRONG, NAMED = {}, {}
+for _i, _group in enumerate(_groups()):
+    WRONG[f"mistakes_{_i}"] = ({m.exercise: m.apply(_SOURCE[m.exercise]) for m in _group},
+                               {f"test_{m.exercise}" for m in _group})
+    NAMED[f"mistakes_{_i}"] = {f"test_{m.exercise}": m.description for m in _group}
 
 # Rebinds every check it can reach, then answers wrongly: must score 0 on every exercise.
 _SILENCE = """
