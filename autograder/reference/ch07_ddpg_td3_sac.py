@@ -1,0 +1,463 @@
+"""Hidden checks of chapter 07 (instructors only), run by the grader outside the student's kernel.
+
+The reference of every exercise is the instructor's solution cell, extracted into
+``solution_07_ddpg_td3_sac.py`` (``python -m autograder.verdict.extract 07_ddpg_td3_sac``). This file holds
+what is *not* the solution: seeded inputs (tensors with ``requires_grad``, networks with explicit states,
+optimizers, batches of transitions with terminated and truncated flags, all sent as data through
+:mod:`autograder.verdict.wire`), the probes of each exercise, and the registry of known mistakes, each
+written once as an edit of the solution.
+
+Networks follow the notebook's convention: an actor maps obs (B, D) to a raw output u (B, A) that
+``scale_action`` squashes; a critic maps ``cat([obs, act], -1)`` (B, D + A) to (B, 1). Noise that an
+exercise needs is passed in explicitly, so every probe is deterministic.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.verdict import wire
+from autograder.verdict.core import Exercise, Mistake, Probe, diff
+from autograder.verdict.wire import Raised
+
+CHAPTER = "07_ddpg_td3_sac"
+PREAMBLE = ("import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn")
+
+# ---------------------------------------------------------------- helpers
+
+
+def _t(x, grad=False):
+    t = torch.as_tensor(np.asarray(x), dtype=torch.float32).clone()
+    return t.requires_grad_(True) if grad else t
+
+
+def _state(sizes, seed, gain=1.0):
+    """The parameters of a ReLU MLP (the layout ``wire.Net`` builds), from a seed, scaled by ``gain``."""
+    torch.manual_seed(seed)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    net = nn.Sequential(*layers)
+    return {k: (v.detach() * gain).numpy().copy() for k, v in net.state_dict().items()}
+
+
+def _tensor_trace(x):
+    """A returned tensor as (kind, shape, values, requires_grad)."""
+    if isinstance(x, torch.Tensor):
+        return ("tensor", tuple(x.shape), x.detach().numpy().astype(np.float64), bool(x.requires_grad))
+    return (type(x).__name__, None, None, None)
+
+
+def _scalar(x):
+    if isinstance(x, torch.Tensor):
+        if x.ndim != 0:
+            return ("tensor of shape " + str(tuple(x.shape)), None, None)
+        return ("scalar", float(x.detach()), bool(x.requires_grad))
+    return (type(x).__name__, None, None)
+
+
+def _grad(t):
+    g = getattr(t, "grad", None)
+    return None if g is None else g.detach().numpy().astype(np.float64)
+
+
+def _target_compare(label, shape, atol, grad_allowed=False):
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        kind, gshape, values, rg = got
+        if kind != "tensor":
+            return f"{label}: expected a float tensor, got a {kind}"
+        if gshape != shape:
+            hint = (" (a (B, 1) critic output added to (B,) rewards broadcasts to (B, B): squeeze(-1) first)"
+                    if len(gshape) == 2 else "")
+            return f"{label}: expected shape {shape}, got {gshape}{hint}"
+        problem = diff(values, expected[2], atol, 1e-5, f"the value of {label}")
+        if problem:
+            return problem
+        if rg and not grad_allowed:
+            return f"{label}: the result carries gradient (compute the target under torch.no_grad(): it is a label)"
+        if not rg and grad_allowed:
+            return f"{label}: the result carries no gradient"
+        return None
+    return compare
+
+
+def _batch(rng, B, D, A, low, high, flags="mixed"):
+    """A Batch of random transitions; ``flags``: 'mixed' (some terminated, some truncated, never both on one
+    row, so that every mask mistake shows), 'none', 'terminated', 'truncated'."""
+    term, trunc = np.zeros(B), np.zeros(B)
+    if flags == "mixed":
+        kind = rng.integers(0, 3, size=B)
+        term[kind == 1] = 1.0
+        trunc[kind == 2] = 1.0
+        if B >= 3:
+            term[0], trunc[0], term[1], trunc[1], term[2], trunc[2] = 0, 0, 1, 0, 0, 1
+    elif flags == "terminated":
+        term[:] = 1.0
+    elif flags == "truncated":
+        trunc[:] = 1.0
+    return {"obs": _t(rng.normal(size=(B, D))), "act": _t(rng.uniform(low, high, size=(B, A))),
+            "rew": _t(rng.normal(-1.0, 2.0, size=B)), "next_obs": _t(rng.normal(size=(B, D))),
+            "terminated": _t(term), "truncated": _t(trunc)}
+
+
+# ---------------------------------------------------------------- scale_action
+
+
+def probes_scale_action() -> list[Probe]:
+    rng = np.random.default_rng(701)
+    cases = [("the notebook's example", np.array([[0.0], [np.arctanh(0.5)], [20.0], [-20.0]]), -2.0, 2.0),
+             ("bounds [0, 1], u = 0", np.zeros((2, 1)), 0.0, 1.0),
+             ("a batch of one, bounds [-1, 3]", np.array([[0.7]]), -1.0, 3.0),
+             ("saturated tanh, u = +-40", np.array([[40.0, -40.0], [-40.0, 40.0]]), -0.5, 2.5)]
+    for i in range(10):
+        B, A = int(rng.integers(1, 65)), int(rng.integers(1, 4))
+        low = float(rng.uniform(-3, 1))
+        high = low + float(rng.uniform(0.5, 4))
+        if i % 3 == 0:
+            low, high = -abs(high), abs(high)
+        cases.append((f"random u #{i} ({B}x{A}), bounds [{low:.2f}, {high:.2f}]", rng.normal(0, 2, size=(B, A)), low, high))
+    probes = []
+    for label, u, low, high in cases:
+        label = f"scale_action(u, low, high) on {label}"
+
+        def run(s, u=u, low=low, high=high):
+            r = s.call("scale_action", _t(u, grad=True), low, high)
+            return _tensor_trace(r.value)
+        probes.append(Probe(label, run, _target_compare(label, u.shape, 1e-6, grad_allowed=True), atol=1e-6, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- ou_noise_step
+
+
+def probes_ou_noise_step() -> list[Probe]:
+    rng = np.random.default_rng(702)
+    cases = [("the notebook's example", 1.0, 0.5, {}),
+             ("an array, mu=1, dt=0.25", np.array([0.5, -1.0]), np.array([1.0, 0.0]),
+              dict(theta=1.0, sigma=0.5, dt=0.25, mu=1.0)),
+             ("x = mu, no noise (stays)", np.array([0.3]), np.array([0.0]), dict(mu=0.3, dt=0.5))]
+    for i in range(12):
+        A = int(rng.integers(1, 5))
+        x = rng.normal(0, 1, size=A) if i % 4 else float(rng.normal())
+        noise = rng.normal(size=A) if i % 4 else float(rng.normal())
+        kw = dict(theta=float(rng.uniform(0.05, 1.0)), sigma=float(rng.uniform(0.05, 1.0)),
+                  dt=float(rng.choice([0.01, 0.05, 0.1, 0.5, 1.0])), mu=float(rng.normal()) if i % 2 else 0.0)
+        cases.append((f"random case #{i}", x, noise, kw))
+    probes = []
+    for label, x, noise, kw in cases:
+        label = f"ou_noise_step(x, noise, {', '.join(f'{k}={v:.3g}' for k, v in kw.items())}) on {label}"
+
+        def run(s, x=x, noise=noise, kw=kw):
+            x_in = np.array(x, dtype=np.float64) if isinstance(x, np.ndarray) else x
+            r = s.call("ou_noise_step", x_in, noise, **kw)
+            v = r.value
+            ok = isinstance(v, (int, float, np.integer, np.floating, np.ndarray)) and not isinstance(v, (bool, np.bool_))
+            value = np.asarray(v, dtype=np.float64) if ok else f"not a number or array: {v!r:.60}"
+            changed = isinstance(x, np.ndarray) and not np.array_equal(np.asarray(r.args_after[0]), x)
+            return value, changed
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got[0], str):
+                return f"{label}: {got[0]}"
+            return diff(got[0], expected[0], 1e-10, 1e-10, label) or (
+                f"{label}: changed its argument x in place (return a new array)" if got[1] else None)
+        probes.append(Probe(label, run, compare, atol=1e-10, rtol=1e-10))
+    return probes
+
+
+# ---------------------------------------------------------------- ddpg_target
+
+
+def _target_cases(seed, n_random, extra_noise=False):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n_random):
+        B, D, A = (1 if i == 0 else int(rng.integers(2, 65))), int(rng.integers(1, 5)), int(rng.integers(1, 3))
+        low = float(rng.choice([-2.0, -1.0, -0.5]))
+        high = -low if i % 2 else low + float(rng.uniform(1.0, 3.0))
+        h = int(rng.integers(4, 17))
+        gain = 3.0 if i == 3 else 1.0   # a saturated actor
+        cases.append(dict(label=f"random batch #{i} (B={B}, D={D}, A={A}, bounds [{low:g}, {high:.2f}])", B=B, D=D, A=A,
+                          low=low, high=high, h=h, gamma=float(rng.uniform(0.9, 0.999)),
+                          actor=_state((D, h, A), 1000 + i, gain), critic=_state((D + A, h, 1), 2000 + i),
+                          critic2=_state((D + A, h, 1), 3000 + i), batch=_batch(rng, B, D, A, low, high),
+                          noise=rng.normal(0, 1.5, size=(B, A))))
+    for flags in ("terminated", "truncated", "none"):
+        B, D, A, h = 5, 3, 1, 8
+        cases.append(dict(label=f"a batch of 5 all {flags if flags != 'none' else 'not done'}", B=B, D=D, A=A,
+                          low=-2.0, high=2.0, h=h, gamma=0.99, actor=_state((D, h, A), 77), critic=_state((D + A, h, 1), 78),
+                          critic2=_state((D + A, h, 1), 79), batch=_batch(rng, B, D, A, -2.0, 2.0, flags),
+                          noise=rng.normal(0, 1.5, size=(B, A))))
+    return cases
+
+
+def probes_ddpg_target() -> list[Probe]:
+    probes = []
+    for c in _target_cases(703, 10):
+        label = f"ddpg_target(...) on {c['label']}, gamma={c['gamma']:.3f}"
+
+        def run(s, c=c):
+            args = (wire.Net((c["D"], c["h"], c["A"]), state=c["actor"]),
+                    wire.Net((c["D"] + c["A"], c["h"], 1), state=c["critic"]),
+                    wire.Record("Batch", c["batch"]), c["gamma"], c["low"], c["high"])
+            return _tensor_trace(s.call("ddpg_target", *args, deps=["scale_action"]).value)
+        probes.append(Probe(label, run, _target_compare(label, (c["B"],), 1e-5), atol=1e-5, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- actor_loss
+
+
+def probes_actor_loss() -> list[Probe]:
+    rng = np.random.default_rng(704)
+    cases = []
+    for i in range(10):
+        B, D, A, h = (1 if i == 0 else int(rng.integers(2, 65))), int(rng.integers(1, 5)), int(rng.integers(1, 3)), 8
+        cases.append((f"random batch #{i} (B={B}, D={D}, A={A})", D, A, h, _state((D + A, h, 1), 4000 + i),
+                      rng.normal(size=(B, D)), rng.uniform(-2, 2, size=(B, A))))
+    probes = []
+    for label, D, A, h, critic, obs, act in cases:
+        label = f"actor_loss(critic, obs, actions) on {label}"
+
+        def run(s, D=D, A=A, h=h, critic=critic, obs=obs, act=act):
+            r = s.call("actor_loss", wire.Net((D + A, h, 1), state=critic), _t(obs), _t(act, grad=True), backward=True)
+            return _scalar(r.value), _grad(r.args_after[2])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            kind, value, rg = got[0]
+            if kind != "scalar":
+                return f"{label}: expected a scalar tensor (0-d), got a {kind}"
+            problem = diff(value, expected[0][1], 1e-5, 1e-5, f"the value of {label}")
+            if problem:
+                return problem
+            if not rg or got[1] is None:
+                return f"{label}: no gradient reached the actions (do not detach them: the actor learns through them)"
+            return diff(got[1], expected[1], 1e-6, 1e-5, f"the gradient of {label} with respect to the actions")
+        probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- polyak_update
+
+
+def _states_compare(label, names):
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        if got[0] is not None:
+            return f"{label}: should return None, got {got[0]}"
+        for which, g, e in zip(names, got[1:], expected[1:]):
+            for k in e:
+                problem = diff(g.get(k), e[k], 1e-5, 1e-5, f"the {which}'s parameter {k!r} after {label}")
+                if problem:
+                    return problem
+        return None
+    return compare
+
+
+def probes_polyak_update() -> list[Probe]:
+    rng = np.random.default_rng(705)
+    cases = [("two linear layers, tau=0.1", (2, 1), 0.1), ("tau=0 (the target stays)", (3, 4, 2), 0.0),
+             ("tau=1 (the target becomes a copy)", (3, 4, 2), 1.0)]
+    for i in range(8):
+        sizes = tuple(int(n) for n in rng.integers(1, 9, size=int(rng.integers(2, 5))))
+        cases.append((f"random networks #{i} {sizes}", sizes, float(rng.choice([0.005, 0.01, 0.05, 0.2, 0.7]))))
+    probes = []
+    for i, (label, sizes, tau) in enumerate(cases):
+        label = f"polyak_update(target, online, tau={tau:g}) on {label}"
+        target, online = _state(sizes, 5000 + i), _state(sizes, 6000 + i)
+
+        def run(s, sizes=sizes, tau=tau, target=target, online=online):
+            r = s.call("polyak_update", wire.Net(sizes, state=target), wire.Net(sizes, state=online), tau)
+            return (r.value, dict(r.args_after[0]["state"]), dict(r.args_after[1]["state"]))
+        probes.append(Probe(label, run, _states_compare(label, ("target", "online network")), atol=1e-5, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- td3_target
+
+
+def probes_td3_target() -> list[Probe]:
+    cases = _target_cases(706, 10)
+    rng = np.random.default_rng(7060)
+    probes = []
+    for i, c in enumerate(cases):
+        policy_noise = float(rng.choice([0.2, 0.4, 0.6]))
+        noise_clip = float(rng.choice([0.3, 0.5, 1.0]))
+        label = f"td3_target(...) on {c['label']}, policy_noise={policy_noise:g}, noise_clip={noise_clip:g}"
+
+        def run(s, c=c, pn=policy_noise, nc=noise_clip):
+            args = (wire.Net((c["D"], c["h"], c["A"]), state=c["actor"]),
+                    wire.Net((c["D"] + c["A"], c["h"], 1), state=c["critic"]),
+                    wire.Net((c["D"] + c["A"], c["h"], 1), state=c["critic2"]),
+                    wire.Record("Batch", c["batch"]), c["gamma"], c["low"], c["high"], _t(c["noise"]), pn, nc)
+            return _tensor_trace(s.call("td3_target", *args, deps=["scale_action"]).value)
+        probes.append(Probe(label, run, _target_compare(label, (c["B"],), 1e-5), atol=1e-5, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- td3_update
+
+
+def probes_td3_update() -> list[Probe]:
+    rng = np.random.default_rng(707)
+    # (step, policy_delay, optimizer kind, lr, tau, B)
+    specs = [(0, 2, "Adam", 1e-2, 0.1, 16), (1, 2, "Adam", 1e-2, 0.1, 16), (3, 3, "SGD", 0.05, 0.3, 8),
+             (4, 3, "SGD", 0.05, 0.3, 8), (5, 1, "Adam", 3e-3, 0.05, 32), (7, 2, "SGD", 0.1, 0.5, 1),
+             (2, 2, "SGD", 0.1, 0.2, 64), (8, 4, "Adam", 1e-2, 0.01, 12), (9, 4, "Adam", 1e-2, 0.01, 12),
+             (6, 3, "SGD", 0.2, 0.7, 5)]
+    probes = []
+    for i, (step, delay, kind, lr, tau, B) in enumerate(specs):
+        D, A, h = int(rng.integers(1, 4)), int(rng.integers(1, 3)), 8
+        low, high = (-2.0, 2.0) if i % 2 else (-1.0, 0.5)
+        states = [_state((D, h, A), 7000 + i), _state((D + A, h, 1), 7100 + i), _state((D + A, h, 1), 7200 + i),
+                  _state((D, h, A), 7300 + i), _state((D + A, h, 1), 7400 + i), _state((D + A, h, 1), 7500 + i)]
+        batch = _batch(rng, B, D, A, low, high)
+        y = rng.normal(-2.0, 2.0, size=B)
+        label = (f"td3_update(...) with step={step}, policy_delay={delay}, {kind} lr={lr:g}, tau={tau:g}, B={B}, "
+                 f"bounds [{low:g}, {high:g}]")
+
+        def run(s, D=D, A=A, h=h, states=states, batch=batch, y=y, step=step, delay=delay, kind=kind, lr=lr, tau=tau,
+                low=low, high=high):
+            sizes = [(D, h, A), (D + A, h, 1), (D + A, h, 1)] * 2
+            nets = [wire.Net(sz, state=st) for sz, st in zip(sizes, states)]
+            args = (*nets, wire.Optim(kind, 0, lr), wire.Optim(kind, 1, lr), wire.Optim(kind, 2, lr),
+                    wire.Record("Batch", batch), _t(y), step, delay, tau, low, high)
+            r = s.call("td3_update", *args)
+            v = r.value
+            if not isinstance(v, dict) or set(v) != {"critic_loss", "actor_loss"}:
+                stats = f"not a dict with the keys 'critic_loss' and 'actor_loss': {v!r:.80}"
+            else:
+                stats = {k: (None if v[k] is None else float(v[k])) for k in v}
+            return (stats,) + tuple(dict(m["state"]) for m in r.args_after[:6])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            stats, exp = got[0], expected[0]
+            if isinstance(stats, str):
+                return f"{label}: returned {stats}"
+            problem = diff(stats["critic_loss"], exp["critic_loss"], 1e-5, 1e-5, f"critic_loss of {label}")
+            if problem:
+                return problem
+            if (stats["actor_loss"] is None) != (exp["actor_loss"] is None):
+                return (f"{label}: actor_loss should be {'None (not the actor turn)' if exp['actor_loss'] is None else 'a float'}"
+                        f", got {stats['actor_loss']}")
+            if exp["actor_loss"] is not None:
+                problem = diff(stats["actor_loss"], exp["actor_loss"], 1e-5, 1e-5, f"actor_loss of {label}")
+                if problem:
+                    return problem
+            names = ("actor", "critic1", "critic2", "actor's target", "critic1's target", "critic2's target")
+            for which, g, e in zip(names, got[1:], expected[1:]):
+                for k in e:
+                    problem = diff(g.get(k), e[k], 1e-5, 1e-5, f"the {which} parameter {k!r} after {label}")
+                    if problem:
+                        return problem
+            return None
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    return probes
+
+
+EXERCISES = [
+    Exercise("scale_action", probes_scale_action),
+    Exercise("ou_noise_step", probes_ou_noise_step),
+    Exercise("ddpg_target", probes_ddpg_target, deps=("scale_action",)),
+    Exercise("actor_loss", probes_actor_loss),
+    Exercise("polyak_update", probes_polyak_update),
+    Exercise("td3_target", probes_td3_target, deps=("scale_action",)),
+    Exercise("td3_update", probes_td3_update),
+]
+
+# ---------------------------------------------------------------- known mistakes (each written once)
+
+MISTAKES = [
+    Mistake("scale_action", "tanh without the rescaling to [low, high]",
+            "return low + (high - low) * (torch.tanh(u) + 1.0) / 2.0", "return torch.tanh(u)"),
+    Mistake("scale_action", "high * tanh(u) (right only for symmetric bounds)",
+            "return low + (high - low) * (torch.tanh(u) + 1.0) / 2.0", "return high * torch.tanh(u)"),
+    Mistake("scale_action", "a clamp instead of tanh (no squashing, no gradient outside the bounds)",
+            "return low + (high - low) * (torch.tanh(u) + 1.0) / 2.0", "return u.clamp(low, high)"),
+    Mistake("scale_action", "the result is detached (the actor gets no gradient through it)",
+            "(torch.tanh(u) + 1.0) / 2.0", "(torch.tanh(u) + 1.0).detach() / 2.0"),
+    Mistake("ou_noise_step", "sigma * dt instead of sigma * sqrt(dt)",
+            "dt + sigma * math.sqrt(dt) * noise", "dt + sigma * dt * noise"),
+    Mistake("ou_noise_step", "the pull goes away from mu (theta * (x - mu))",
+            "return x + theta * (mu - x) * dt", "return x + theta * (x - mu) * dt"),
+    Mistake("ou_noise_step", "mu is ignored (the noise is pulled towards 0)",
+            "return x + theta * (mu - x) * dt", "return x + theta * (0.0 - x) * dt"),
+    Mistake("ou_noise_step", "x is changed in place (x += ...)",
+            "return x + theta * (mu - x) * dt + sigma * math.sqrt(dt) * noise",
+            "x += theta * (mu - x) * dt + sigma * math.sqrt(dt) * noise\n    return x"),
+    Mistake("ddpg_target", "the time limit treated as terminal (only `terminated` may stop the bootstrap)",
+            "gamma * (1.0 - batch.terminated) * next_q",
+            "gamma * (1.0 - torch.maximum(batch.terminated, batch.truncated)) * next_q"),
+    Mistake("ddpg_target", "no terminal mask (bootstrapping through a terminal state)",
+            "gamma * (1.0 - batch.terminated) * next_q", "gamma * next_q"),
+    Mistake("ddpg_target", "the target carries gradient (no torch.no_grad())",
+            "        next_q = critic_targ(", "    next_q = critic_targ("),
+    Mistake("ddpg_target", "the critic's (B, 1) output is not squeezed: the target broadcasts to (B, B)",
+            "torch.cat([batch.next_obs, next_act], dim=-1)).squeeze(-1)", "torch.cat([batch.next_obs, next_act], dim=-1))"),
+    Mistake("ddpg_target", "the stored action instead of the target actor's action at the next state",
+            "next_act = scale_action(actor_targ(batch.next_obs), low, high)", "next_act = batch.act"),
+    Mistake("ddpg_target", "gamma missing from the bootstrap",
+            "batch.rew + gamma * (1.0", "batch.rew + (1.0"),
+    Mistake("actor_loss", "the sign: +mean Q descends the critic",
+            "return -critic(", "return critic("),
+    Mistake("actor_loss", "a sum over the batch instead of the mean",
+            "dim=-1)).mean()", "dim=-1)).sum()"),
+    Mistake("actor_loss", "the actions are detached (no gradient reaches the actor)",
+            "torch.cat([obs, actions], dim=-1)", "torch.cat([obs, actions.detach()], dim=-1)"),
+    Mistake("polyak_update", "tau and 1 - tau swapped (the target jumps to the online network)",
+            "t.mul_(1.0 - tau).add_(p, alpha=tau)", "t.mul_(tau).add_(p, alpha=1.0 - tau)"),
+    Mistake("polyak_update", "the wrong direction: the online network is moved towards the target",
+            "t.mul_(1.0 - tau).add_(p, alpha=tau)", "p.mul_(1.0 - tau).add_(t, alpha=tau)"),
+    Mistake("polyak_update", "a hard copy (tau ignored)",
+            "t.mul_(1.0 - tau).add_(p, alpha=tau)", "t.copy_(p)"),
+    Mistake("td3_target", "max instead of min over the two critics",
+            "torch.min(critic1_targ(x), critic2_targ(x))", "torch.max(critic1_targ(x), critic2_targ(x))"),
+    Mistake("td3_target", "the smoothing noise is not clipped to +-noise_clip",
+            "(policy_noise * noise).clamp(-noise_clip, noise_clip)", "(policy_noise * noise)"),
+    Mistake("td3_target", "the smoothed action is not clipped to [low, high]",
+            "+ smoothing).clamp(low, high)", "+ smoothing)"),
+    Mistake("td3_target", "the time limit treated as terminal (only `terminated` may stop the bootstrap)",
+            "gamma * (1.0 - batch.terminated) * next_q",
+            "gamma * (1.0 - torch.maximum(batch.terminated, batch.truncated)) * next_q"),
+    Mistake("td3_target", "only the first critic (no clipped double-Q)",
+            "torch.min(critic1_targ(x), critic2_targ(x))", "critic1_targ(x)"),
+    Mistake("td3_target", "no target policy smoothing (the noise is ignored)",
+            "smoothing = (policy_noise * noise).clamp(-noise_clip, noise_clip)", "smoothing = 0.0"),
+    Mistake("td3_target", "the target carries gradient (no torch.no_grad())",
+            "        next_q = torch.min(", "    next_q = torch.min("),
+    Mistake("td3_target", "the critic's (B, 1) output is not squeezed: the target broadcasts to (B, B)",
+            "torch.min(critic1_targ(x), critic2_targ(x)).squeeze(-1)", "torch.min(critic1_targ(x), critic2_targ(x))"),
+    Mistake("td3_update", "no delay: the actor and the targets are updated at every step",
+            "if step % policy_delay == 0:", "if True:"),
+    Mistake("td3_update", "the delay is off by one ((step + 1) % policy_delay)",
+            "if step % policy_delay == 0:", "if (step + 1) % policy_delay == 0:"),
+    Mistake("td3_update", "only the actor's target is moved (the critics' targets never follow)",
+            "((actor_targ, actor), (critic1_targ, critic1), (critic2_targ, critic2))", "((actor_targ, actor),)"),
+    Mistake("td3_update", "the actor climbs the second critic instead of the first",
+            "loss = -critic1(", "loss = -critic2("),
+    Mistake("td3_update", "the sign of the actor loss (+mean Q)",
+            "loss = -critic1(", "loss = critic1("),
+    Mistake("td3_update", "the critics' (B, 1) outputs broadcast against y (B,) in the MSE",
+            "F.mse_loss(critic1(x).squeeze(-1), y) + F.mse_loss(critic2(x).squeeze(-1), y)",
+            "F.mse_loss(critic1(x), y) + F.mse_loss(critic2(x), y)"),
+    Mistake("td3_update", "Polyak with tau and 1 - tau swapped",
+            "t.mul_(1.0 - tau).add_(p, alpha=tau)", "t.mul_(tau).add_(p, alpha=1.0 - tau)"),
+]
+
+# ---------------------------------------------------------------- equivalent mutants
+# (exercise, original line, mutated line, why): mutants no check can kill because they do not change
+# what the exercise promises.
+
+EQUIVALENT_MUTANTS: list = []

@@ -1,0 +1,55 @@
+"""Wrong answers for chapter 07, derived from the chapter's mistake registry (written once, in
+``autograder/reference/ch07_ddpg_td3_sac.py``): submission ``mistakes_<i>`` carries the i-th known mistake
+of every exercise that has one (each an edit of the instructor's solution cell); it must lose points on
+exactly those exercises, and each one's message must name its mistake (``NAMED``)."""
+from __future__ import annotations
+
+import nbformat
+
+from autograder.reference.ch07_ddpg_td3_sac import MISTAKES
+from helpers import NOTEBOOKS, nbgrader_meta
+
+TRIM = True  # submissions keep only the imports and the exercises: grading them stays fast
+
+_SOURCE = {nbgrader_meta(c)["grade_id"]: c.source
+           for path in sorted((NOTEBOOKS / "07_ddpg_td3_sac").glob("*.ipynb"))
+           for c in nbformat.read(path, as_version=4).cells
+           if nbgrader_meta(c).get("solution")}
+
+
+def _groups():
+    per_exercise: dict[str, list] = {}
+    for m in MISTAKES:
+        per_exercise.setdefault(m.exercise, []).append(m)
+    depth = max(len(v) for v in per_exercise.values())
+    return [[ms[i] for ms in per_exercise.values() if i < len(ms)] for i in range(depth)]
+
+
+WRONG, NAMED = {}, {}
+for _i, _group in enumerate(_groups()):
+    WRONG[f"mistakes_{_i}"] = ({m.exercise: m.apply(_SOURCE[m.exercise]) for m in _group},
+                               {f"test_{m.exercise}" for m in _group})
+    NAMED[f"mistakes_{_i}"] = {f"test_{m.exercise}": m.description for m in _group}
+
+# Rebinds every check it can reach, then answers wrongly: must score 0 on every exercise.
+_SILENCE = """
+import numpy as np, torch, course_lib.checks as _c
+np.allclose = lambda *a, **k: True
+torch.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+for _name in ("check_close", "check_shape", "check_type", "check_all", "is_close", "passed"):
+    setattr(_c, _name, lambda *a, **k: True)
+check_close = check_shape = check_type = passed = lambda *a, **k: None
+"""
+CHEAT = {
+    "scale_action": _SILENCE + "def scale_action(u, low, high):\n    return u\n",
+    "ou_noise_step": _SILENCE + "def ou_noise_step(x, noise, theta=0.15, sigma=0.2, dt=1e-2, mu=0.0):\n    return x\n",
+    "ddpg_target": _SILENCE + "def ddpg_target(actor_targ, critic_targ, batch, gamma, low, high):\n    return batch.rew\n",
+    "actor_loss": _SILENCE + "def actor_loss(critic, obs, actions):\n    return actions.sum() * 0\n",
+    "polyak_update": _SILENCE + "def polyak_update(target, online, tau):\n    return None\n",
+    "td3_target": _SILENCE + ("def td3_target(actor_targ, critic1_targ, critic2_targ, batch, gamma, low, high, noise, "
+                              "policy_noise, noise_clip):\n    return batch.rew\n"),
+    "td3_update": _SILENCE + ("def td3_update(actor, critic1, critic2, actor_targ, critic1_targ, critic2_targ, actor_opt, "
+                              "critic1_opt, critic2_opt, batch, y, step, policy_delay, tau, low, high):\n"
+                              "    return {'critic_loss': 0.0, 'actor_loss': None}\n"),
+}
