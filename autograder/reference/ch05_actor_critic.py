@@ -1,483 +1,576 @@
-"""Reference implementations and hidden-check helpers for chapter 05 (instructors only).
+"""Hidden checks of chapter 05, actor-critic methods (instructors only), run by the grader outside the
+student's kernel.
 
-Hidden test cells load this file fresh with ``course_lib.grading.load_reference("05_actor_critic")``.
-It holds the reference of every exercise, the known mistakes (what a typical wrong answer returns,
-so that a failing check can name the mistake) and seeded random test inputs. No hidden check starts
-a process: the gradient hand-off is checked on shared-memory models in the grading kernel itself.
+The reference of every exercise is the instructor's solution cell, extracted into
+``solution_05_actor_critic.py`` (``python -m autograder.verdict.extract 05_actor_critic``) from 5a and
+5b. This file holds what is *not* the solution: seeded rollouts (terminated, truncated and both at
+once, at the last step and in the middle, one env, gamma 0 and 1), the probes of each exercise and
+the registry of known mistakes, each written once as an edit of the solution.
+
+Gradients: ``actor_critic_loss`` returns the loss first, which the wire back-propagates, so its
+probes read the gradients of the values and of the returns (which must get none). Its logits are sent
+*without* gradient: the check supplies the reference ``categorical_entropy`` (one mistake costs one
+exercise), and a local student (the reference itself, known mistakes, mutants) hands a reference
+piece's result back through ``copy.deepcopy``, which torch refuses for a tensor that is not a graph
+leaf (see the report of this conversion); the kernel's wire would have sent it as data.
+``categorical_entropy`` returns one value per row; its gradient probes call it on a single row
+(logits ``(A,)``, a 0-d result the wire back-propagates); an answer that cannot take a single row
+(it raises there) is not marked down by those probes, the contract promising batches only.
+
+worker_update: each call builds, in the student's kernel, a local network, a network in shared memory
+(``share_memory()``) with the same architecture, each with a parameter ``unused`` that no loss reaches,
+an MSE loss computed with the local network and an optimizer over the shared one. The answers say
+the parameters of both networks after the update, their gradients, which parameters are still in
+shared memory and where they live (local and shared must not alias). Sequences of updates chain
+calls: the next call starts from the states the student's previous call left (a plain SGD optimizer
+has no state, so the chain is exact; with the local network out of sync, the next gradient differs).
+Adam keeps moments that do not survive between calls, so Adam is checked on single updates (one
+fresh step: its size does not depend on the clipping, hence clipping is checked with SGD). A local
+network that still holds the previous update's gradients, or a shared one whose ``.grad`` still
+points at an old tensor, cannot be sent today: the mistakes "no zero_grad() before backward()" and
+"the shared .grad aliased once" are therefore left to the visible checks (see the report).
 """
 from __future__ import annotations
 
-import copy
-import math
-import warnings
-
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-# ---------------------------------------------------------------- references
+from autograder.verdict import wire
+from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff, modified_args
+from autograder.verdict.wire import Raised
 
+CHAPTER = "05_actor_critic"
+PREAMBLE = "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn"
 
-def n_step_returns(rewards, terminated, truncated, next_values, gamma):
-    """R_t = r_t + gamma * (0 if terminated_t else (V(s_{t+1}) if truncated_t or t = T-1 else R_{t+1}))."""
-    T = rewards.shape[0]
-    next_values = next_values.detach()
-    out = torch.empty_like(rewards, dtype=torch.float32)
-    running = next_values[T - 1].float()
-    for t in range(T - 1, -1, -1):
-        if t < T - 1:
-            running = torch.where(truncated[t], next_values[t].float(), running)
-        running = rewards[t].float() + gamma * (~terminated[t]).float() * running
-        out[t] = running
-    return out
+# ---------------------------------------------------------------- reading answers
 
 
-def categorical_entropy(logits):
-    logp = F.log_softmax(logits, dim=-1)
-    return -(logp.exp() * logp).sum(dim=-1)
-
-
-def actor_critic_loss(logits, actions, values, returns, value_coef=0.5, entropy_coef=0.01):
-    returns = returns.detach()
-    advantages = returns - values.detach()
-    log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
-    policy_loss = -(log_probs * advantages).mean()
-    value_loss = (returns - values).pow(2).mean()
-    entropy = categorical_entropy(logits).mean()
-    loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
-    return loss, policy_loss, value_loss, entropy
-
-
-def worker_update(loss, local_model, shared_model, shared_optimizer, max_grad_norm):
-    local_model.zero_grad(set_to_none=True)
-    loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(local_model.parameters(), max_grad_norm)
-    for local_p, shared_p in zip(local_model.parameters(), shared_model.parameters()):
-        shared_p.grad = None if local_p.grad is None else local_p.grad.clone()
-    shared_optimizer.step()
-    with torch.no_grad():
-        for local_p, shared_p in zip(local_model.parameters(), shared_model.parameters()):
-            local_p.copy_(shared_p)
-    return float(norm)
-
-
-def q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, method):
-    next_q = next_q.detach().float()
-    if method == "q":
-        boot = next_q.max(dim=-1).values
-    elif method == "sarsa":
-        boot = next_q.gather(-1, next_actions.long().unsqueeze(-1)).squeeze(-1)
-    elif method == "n-step":
-        return n_step_returns(rewards, terminated, truncated, next_q.max(dim=-1).values, gamma)
+def _out(x) -> dict:
+    """A result as comparable data: kind, shape, values (non-finite entries replaced by 0 and listed in
+    ``nonfinite``: 1 nan, 2 +inf, 3 -inf) and whether a tensor carries gradient."""
+    if isinstance(x, torch.Tensor):
+        kind, rg, a = "tensor", bool(x.requires_grad), x.detach().numpy()
+    elif isinstance(x, np.ndarray):
+        kind, rg, a = "ndarray", False, x
+    elif isinstance(x, (bool, np.bool_)):
+        return {"kind": "bool"}
+    elif isinstance(x, (int, float, np.integer, np.floating)):
+        kind, rg, a = "number", False, np.asarray(x)
     else:
-        raise ValueError(method)
-    return rewards.float() + gamma * (~terminated).float() * boot
+        return {"kind": type(x).__name__}
+    if a.dtype.kind not in "biuf":
+        return {"kind": f"{kind} of {a.dtype}"}
+    values = a.astype(np.float64)
+    nonfinite = np.where(np.isnan(values), 1, np.where(values == np.inf, 2, np.where(values == -np.inf, 3, 0)))
+    return {"kind": kind, "shape": tuple(int(d) for d in a.shape), "values": np.where(nonfinite > 0, 0.0, values),
+            "nonfinite": nonfinite, "rg": rg}
 
 
-# ---------------------------------------------------------------- known mistakes
+def _grad(t):
+    g = getattr(t, "grad", None)
+    if g is None:
+        return None
+    return np.nan_to_num(g.detach().numpy().astype(np.float64), nan=1e300, posinf=1e301, neginf=-1e301)
 
 
-def return_mistakes(rewards, terminated, truncated, next_values, gamma):
-    never = torch.zeros_like(terminated)
-    last_zero = next_values.clone()
-    last_zero[-1] = 0.0
-    one_step = rewards + gamma * (~terminated).float() * next_values
-    first_discounted = n_step_returns(rewards, terminated, truncated, next_values, gamma) * gamma
-    # discount one step too many: R_t = gamma * r_t + gamma * R_{t+1}
-    return {
-        "bootstrapping through a terminal state (a terminated step must add nothing after its reward)":
-            n_step_returns(rewards, never, truncated, next_values, gamma),
-        "a time-limit truncation treated as a terminal state (truncated steps must bootstrap from V of "
-        "the final observation)": n_step_returns(rewards, terminated | truncated, never, next_values, gamma),
-        "returns run across a truncation into the next episode (at a truncated step, restart from "
-        "V(final observation) instead of the next step's return)":
-            n_step_returns(rewards, terminated, never, next_values, gamma),
-        "no bootstrap at the end of the rollout (the last step must add gamma * V(s_T) unless terminated)":
-            n_step_returns(rewards, terminated, truncated, last_zero, gamma),
-        "one-step TD targets (r + gamma V(s')) instead of n-step returns": one_step,
-        "the first reward is discounted too (off by one in the powers of gamma)": first_discounted,
-    }
+def _compare_out(label: str, got: dict, expected: dict, atol: float, rtol: float) -> str | None:
+    if got.get("kind") != "tensor":
+        return f"{label}: expected a torch tensor, got a {got.get('kind')}"
+    if got["shape"] != expected["shape"]:
+        hint = ""
+        if got["shape"] in (expected["shape"] + (1,),) or (len(got["shape"]) == 2 and got["shape"][0] == got["shape"][1]):
+            hint = " A trailing dimension of 1 or an (N, N) result is the classic broadcasting bug."
+        return f"{label}: expected shape {expected['shape']}, got {got['shape']}.{hint}"
+    bad = np.flatnonzero(got["nonfinite"].ravel() != expected["nonfinite"].ravel())
+    if bad.size:
+        i = int(bad[0])
+        names = {0: "a finite number", 1: "nan", 2: "inf", 3: "-inf"}
+        return (f"{label}: entry {i} is {names[int(got['nonfinite'].ravel()[i])]}, expected "
+                f"{names[int(expected['nonfinite'].ravel()[i])]}")
+    problem = diff(got["values"], expected["values"], atol, rtol, label)
+    if problem:
+        return problem
+    if expected["rg"] and not got["rg"]:
+        return (f"{label}: the result carries no gradient (detached, computed under no_grad or through numpy): "
+                "it could not train the network")
+    if got["rg"] and not expected["rg"]:
+        return (f"{label}: the result carries gradient. It is a target: detach what comes from a network "
+                "(next_values.detach(), or compute under torch.no_grad())")
+    return None
 
 
-def entropy_mistakes(logits):
-    h = categorical_entropy(logits)
-    probs = F.softmax(logits, dim=-1)
-    return {
-        "the minus sign is missing (entropy is -sum p log p, a non-negative number)": -h,
-        "log base 2 (bits) instead of the natural log (nats)": h / math.log(2.0),
-        "averaged over actions instead of summed": h / logits.shape[-1],
-        "sum of p * logits instead of p * log p (log_softmax is missing)": -(probs * logits).sum(-1),
-    }
+def _changed_problem(label, got, expected) -> str | None:
+    if got and not expected:
+        return f"{label}: changed its argument{'s' if len(got) > 1 else ''} {', '.join(got)} in place (the caller's data must not change)"
+    return None
 
 
-def _loss_variant(logits, actions, values, returns, value_coef, entropy_coef, *, detach_adv=True,
-                  entropy_sign=-1.0, adv_sign=1.0, value_scale=1.0, reduce="mean", use_probs=False):
-    logits = logits.detach().clone().requires_grad_(True)
-    values = values.detach().clone().requires_grad_(True)
-    returns = returns.detach()
-    advantages = adv_sign * (returns - (values.detach() if detach_adv else values))
-    lp = F.log_softmax(logits, dim=-1)
-    taken = lp.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
-    if use_probs:
-        taken = taken.exp()
-    red = torch.mean if reduce == "mean" else torch.sum
-    policy_loss = -red(taken * advantages)
-    value_loss = value_scale * red((returns - values).pow(2))
-    entropy = red(categorical_entropy(logits))
-    loss = policy_loss + value_coef * value_loss + entropy_sign * entropy_coef * entropy
-    loss.backward()
-    return {"loss": loss.detach(), "policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(),
-            "entropy": entropy.detach(), "grad_logits": logits.grad, "grad_values": values.grad}
-
-
-LOSS_MISTAKES = {
-    "the entropy term has the wrong sign (loss = ... + entropy_coef * entropy punishes exploration; "
-    "it must be - entropy_coef * entropy)": dict(entropy_sign=+1.0),
-    "the advantages carry gradient into the actor loss (use returns - values.detach() in the policy "
-    "loss: the actor's loss must not train the critic)": dict(detach_adv=False),
-    "the advantage has the wrong sign (V - R instead of R - V)": dict(adv_sign=-1.0),
-    "the value loss is halved (this exercise defines it as the mean of (R - V)^2; value_coef weights it)":
-        dict(value_scale=0.5),
-    "sums over the batch instead of means": dict(reduce="sum"),
-    "probabilities instead of log-probabilities in the policy loss": dict(use_probs=True),
-}
-
-
-def loss_mistakes(logits, actions, values, returns, value_coef, entropy_coef):
-    return {name: _loss_variant(logits, actions, values, returns, value_coef, entropy_coef, **kw)
-            for name, kw in LOSS_MISTAKES.items()}
-
-
-def q_target_mistakes(rewards, terminated, truncated, next_q, next_actions, gamma, method):
-    never = torch.zeros_like(terminated)
-    m = {
-        "bootstrapping through a terminal state": q_targets(rewards, never, truncated, next_q, next_actions, gamma, method),
-        "a time-limit truncation treated as a terminal state":
-            q_targets(rewards, terminated | truncated, never, next_q, next_actions, gamma, method),
-    }
-    if method == "q":
-        m["the SARSA target (Q of the next action) instead of Q-learning's max over next actions"] = \
-            q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, "sarsa")
-        m["min over next actions instead of max"] = \
-            rewards + gamma * (~terminated).float() * next_q.min(-1).values
-    elif method == "sarsa":
-        m["Q-learning's max over next actions instead of SARSA's Q of the action actually taken next"] = \
-            q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, "q")
-    else:
-        m["one-step targets instead of n-step returns"] = \
-            q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, "q")
-        m["n-step returns that run across a truncation into the next episode"] = \
-            n_step_returns(rewards, terminated, never, next_q.max(-1).values, gamma)
-    return m
-
-
-# ---------------------------------------------------------------- test inputs
+def _t(x, dtype=torch.float32, grad=False) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(x)).to(dtype)
+    return t.requires_grad_(True) if grad else t
 
 
 def random_rollout(rng: np.random.Generator, T: int, N: int, p_term: float = 0.15, p_trunc: float = 0.1):
-    rewards = torch.tensor(rng.normal(size=(T, N)).round(2), dtype=torch.float32)
+    rewards = rng.normal(size=(T, N)).round(2)
     u = rng.random((T, N))
-    terminated = torch.tensor(u < p_term)
-    truncated = torch.tensor((u >= p_term) & (u < p_term + p_trunc))
-    next_values = torch.tensor(rng.normal(scale=3.0, size=(T, N)).round(2), dtype=torch.float32)
+    terminated = u < p_term
+    truncated = (u >= p_term) & (u < p_term + p_trunc)
+    next_values = rng.normal(scale=3.0, size=(T, N)).round(2)
     return rewards, terminated, truncated, next_values
 
 
-def _call_quietly(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
+# ---------------------------------------------------------------- n_step_returns
 
 
-# ---------------------------------------------------------------- hidden checks, one per exercise
-# ``checks`` is a fresh copy of course_lib.checks, attached by course_lib.grading.load_reference.
-
-
-def _check_returns_output(got, T, N, name):
-    checks.check_type(got, torch.Tensor, name)
-    checks.check_shape(got, (T, N), name)
-    assert not got.requires_grad, (f"{name}: the returns carry gradient. They are targets: detach "
-                                   "next_values (or compute under torch.no_grad()).")
-
-
-def hidden_n_step_returns(fn) -> None:
+def probes_n_step_returns() -> list[Probe]:
     rng = np.random.default_rng(505)
-    cases = []
-    # edge cases first: T = 1, one env, terminal / truncated / both at the last step, all terminal
-    r = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
-    cases.append((r, torch.tensor([[True, False, False, True]]), torch.tensor([[False, True, False, True]]),
-                  torch.tensor([[10.0, 20.0, 30.0, 40.0]]), 0.9, "T=1, terminal/truncated/neither/both"))
+    f, t = False, True
+    cases = [
+        ("the three hand-worked environments", np.ones((3, 3)), np.array([[f, f, f], [f, t, f], [f, f, f]]),
+         np.array([[f, f, f], [f, f, t], [f, f, f]]), np.array([[5.0, 5, 5], [6, 6, 6], [7, 7, 7]]), 0.9, f),
+        ("T=1, terminal/truncated/neither/both", np.array([[1.0, 2.0, 3.0, 4.0]]), np.array([[t, f, f, t]]),
+         np.array([[f, t, f, t]]), np.array([[10.0, 20.0, 30.0, 40.0]]), 0.9, f),
+        ("terminated and truncated both set in the middle", np.array([[1.0], [2.0], [3.0]]), np.array([[f], [t], [f]]),
+         np.array([[f], [t], [f]]), np.array([[4.0], [-5.0], [6.0]]), 0.5, f),
+    ]
     rr, te, tr, nv = random_rollout(rng, 8, 1)
-    cases.append((rr, te, tr, nv, 0.99, "one env (N=1)"))
+    cases.append(("one env (N=1)", rr, te, tr, nv, 0.99, t))
     rr, _, _, nv = random_rollout(rng, 6, 3)
-    cases.append((rr, torch.ones(6, 3, dtype=torch.bool), torch.zeros(6, 3, dtype=torch.bool), nv, 0.95,
-                  "every step terminal"))
-    cases.append((rr, torch.zeros(6, 3, dtype=torch.bool), torch.ones(6, 3, dtype=torch.bool), nv, 0.95,
-                  "every step truncated"))
-    cases.append((rr, torch.zeros(6, 3, dtype=torch.bool), torch.zeros(6, 3, dtype=torch.bool), nv, 1.0,
-                  "no episode end, gamma=1"))
-    for i in range(20):
-        T, N = int(rng.integers(2, 13)), int(rng.integers(1, 7))
+    cases.append(("every step terminal", rr, np.ones((6, 3), bool), np.zeros((6, 3), bool), nv, 0.95, f))
+    cases.append(("every step truncated", rr, np.zeros((6, 3), bool), np.ones((6, 3), bool), nv, 0.95, t))
+    cases.append(("no episode end, gamma=1", rr, np.zeros((6, 3), bool), np.zeros((6, 3), bool), nv, 1.0, f))
+    for i in range(14):
+        T, N = int(rng.integers(3, 13)), int(rng.integers(1, 7))
         rr, te, tr, nv = random_rollout(rng, T, N)
-        cases.append((rr, te, tr, nv, float(rng.choice([0.0, 0.5, 0.9, 0.99, 1.0])), f"random rollout #{i}"))
-    for rewards, terminated, truncated, next_values, gamma, label in cases:
-        T, N = rewards.shape
-        inputs = [x.clone() for x in (rewards, terminated, truncated, next_values)]
-        got = _call_quietly(fn, *inputs, gamma)
-        name = f"n_step_returns ({label}, T={T}, N={N}, gamma={gamma})"
-        _check_returns_output(got, T, N, name)
-        for original, after in zip((rewards, terminated, truncated, next_values), inputs):
-            assert torch.equal(original, after), f"{name}: the inputs were modified in place"
-        expected = n_step_returns(rewards, terminated, truncated, next_values, gamma)
-        checks.check_close(got, expected, name, atol=1e-4, rtol=1e-5,
-                           mistakes=return_mistakes(rewards, terminated, truncated, next_values, gamma))
-    # next values that carry gradient (a critic's output): the returns must not
-    rr, te, tr, nv = random_rollout(rng, 5, 2)
-    nv = nv.clone().requires_grad_(True)
-    got = _call_quietly(fn, rr, te, tr, nv, 0.9)
-    _check_returns_output(got, 5, 2, "n_step_returns with next_values that require grad")
+        cases.append((f"random rollout #{i}", rr, te, tr, nv, float(rng.choice([0.0, 0.5, 0.9, 0.99, 1.0])), i % 3 == 0))
+    probes = []
+    for label, rr, te, tr, nv, gamma, grad in cases:
+        label = (f"n_step_returns ({label}, T={rr.shape[0]}, N={rr.shape[1]}, gamma={gamma}"
+                 + (", next_values that require grad)" if grad else ")"))
+
+        def run(s, rr=rr, te=te, tr=tr, nv=nv, gamma=gamma, grad=grad):
+            args = (_t(rr), torch.as_tensor(te), torch.as_tensor(tr), _t(nv, grad=grad), gamma)
+            r = s.call("n_step_returns", *args)
+            return _out(r.value), tuple(modified_args(r, args, ["rewards", "terminated", "truncated", "next_values"]))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            return _compare_out(label, got[0], expected[0], 1e-5, 1e-5) or _changed_problem(label, got[1], expected[1])
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    return probes
 
 
-def hidden_categorical_entropy(fn) -> None:
+# ---------------------------------------------------------------- categorical_entropy
+
+
+def _single_row_probe(label, fn, make_args, grad_of, atol=1e-6) -> Probe:
+    """``fn`` on one row (a 0-d result, back-propagated): value, gradient flag and the gradients of the
+    arguments ``grad_of``. An answer that cannot take a single row (it raises) passes."""
+    def run(s):
+        r = s.call(fn, *make_args(), backward=True)
+        return _out(r.value), tuple(_grad(r.args_after[i]) for i in grad_of)
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return None
+        problem = _compare_out(label, got[0], expected[0], atol, atol)
+        if problem:
+            return problem
+        for g, e in zip(got[1], expected[1]):
+            if g is None:
+                return f"{label}: no gradient reached the logits"
+            problem = diff(g, e, atol, atol, label)
+            if problem:
+                return problem
+        return None
+    return Probe(label, run, compare, atol=atol, rtol=atol)
+
+
+def probes_categorical_entropy() -> list[Probe]:
     rng = np.random.default_rng(506)
-    cases = [(torch.zeros(3, 4), "uniform over 4 actions"),
-             (torch.tensor([[0.0, 0.0], [1.0, -1.0]]), "two actions"),
-             (torch.tensor([[1.0, 2.0, 3.0]]), "batch of one"),
-             (torch.tensor([[1000.0, 0.0, -1000.0], [50.0, 50.0, -50.0]]), "saturated logits")]
+    cases = [("uniform over 4 actions", np.zeros((3, 4))),
+             ("two actions", np.array([[0.0, 0.0], [1.0, -1.0]])),
+             ("a batch of one", np.array([[1.0, 2.0, 3.0]])),
+             ("saturated logits (a softmax rounds to exactly 0)", np.array([[1000.0, 0.0, -1000.0], [50.0, 50.0, -50.0]])),
+             ("the visible rows", np.array([[0.0, 0.0, -1e9, -1e9], [0.0, 0.0, 0.0, 0.0], [500.0, 0.0, 0.0, 0.0]])),
+             ("B = A = 3", np.array([[0.5, -1.0, 2.0], [0.0, 0.3, -0.3], [1.5, 1.5, 0.0]]))]
     for i in range(10):
-        B, A = int(rng.integers(1, 9)), int(rng.integers(2, 7))
-        cases.append((torch.tensor(rng.normal(scale=float(rng.choice([0.3, 1.0, 4.0])), size=(B, A)),
-                                   dtype=torch.float32), f"random #{i}"))
-    for logits, label in cases:
-        x = logits.clone()
-        got = _call_quietly(fn, x)
-        name = f"categorical_entropy ({label}, logits shape {tuple(logits.shape)})"
-        checks.check_type(got, torch.Tensor, name)
-        checks.check_shape(got, (logits.shape[0],), name)
-        assert torch.equal(x, logits), f"{name}: the logits were modified in place"
-        if bool(torch.isnan(got.detach()).any()) or bool(torch.isinf(got.detach()).any()):
-            raise AssertionError(f"{name}: got nan or inf. Large logits make softmax round to exactly 0 "
-                                 "and log(0) = -inf; use F.log_softmax (0 * finite = 0).")
-        checks.check_close(got, categorical_entropy(logits), name, atol=1e-4, rtol=1e-4,
-                           mistakes=entropy_mistakes(logits))
-    # it must be differentiable (the loss maximises it)
-    logits = torch.tensor([[0.3, -0.2, 1.0]], requires_grad=True)
-    out = _call_quietly(fn, logits)
-    assert out.requires_grad, ("categorical_entropy: the result does not carry gradient back to the "
-                               "logits; the entropy bonus could not change the policy")
-    out.sum().backward()
-    ref = torch.tensor([[0.3, -0.2, 1.0]], requires_grad=True)
-    categorical_entropy(ref).sum().backward()
-    checks.check_close(logits.grad, ref.grad, "gradient of the entropy with respect to the logits", atol=1e-5)
+        B, A = int(rng.integers(2, 9)), int(rng.integers(2, 7))
+        if B == A:
+            B += 1
+        cases.append((f"random #{i}", rng.normal(scale=float(rng.choice([0.3, 1.0, 4.0])), size=(B, A)).round(4)))
+    probes = []
+    for label, logits in cases:
+        label = f"categorical_entropy ({label}, logits of shape {logits.shape})"
+
+        def run(s, logits=logits):
+            args = (_t(logits, torch.float64, grad=True),)
+            r = s.call("categorical_entropy", *args)
+            return _out(r.value), tuple(modified_args(r, args, ["logits"]))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            problem = _compare_out(label, got[0], expected[0], 1e-6, 1e-6)
+            if problem and got[0].get("nonfinite") is not None and got[0]["nonfinite"].any():
+                problem += (" Large logits make softmax round to exactly 0 and log(0) = -inf; use F.log_softmax "
+                            "(0 * a finite number = 0).")
+            return problem or _changed_problem(label, got[1], expected[1])
+        probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-6))
+    for row in (np.array([0.3, -0.2, 1.0]), np.array([2.0, 0.0]), np.array([1.0, -3.0, 0.5, 0.0, 2.0])):
+        probes.append(_single_row_probe(
+            f"the gradient of categorical_entropy(logits={row.tolist()}) with respect to the logits (one row (A,))",
+            "categorical_entropy", lambda row=row: (_t(row, torch.float64, grad=True),), [0]))
+    return probes
 
 
-def _loss_case(rng, B, A, scale=1.0):
-    logits = torch.tensor(rng.normal(scale=scale, size=(B, A)), dtype=torch.float32)
-    actions = torch.tensor(rng.integers(0, A, size=B), dtype=torch.int64)
-    values = torch.tensor(rng.normal(size=B), dtype=torch.float32)
-    returns = torch.tensor(rng.normal(scale=2.0, size=B), dtype=torch.float32)
-    return logits, actions, values, returns
+# ---------------------------------------------------------------- actor_critic_loss
 
 
-def hidden_actor_critic_loss(fn) -> None:
+def probes_actor_critic_loss() -> list[Probe]:
     rng = np.random.default_rng(507)
-    cases = [(_loss_case(rng, 1, 2), 0.5, 0.01, "batch of one"),
-             (_loss_case(rng, 6, 3), 0.5, 0.0, "entropy_coef=0"),
-             (_loss_case(rng, 5, 2), 1.0, 0.5, "large entropy_coef"),
-             (_loss_case(rng, 4, 3, scale=30.0), 0.5, 0.01, "saturated logits")]
+
+    def case(B, A, scale=1.0):
+        return (rng.normal(scale=scale, size=(B, A)).round(4), rng.integers(0, A, size=B),
+                rng.normal(size=B).round(4), rng.normal(scale=2.0, size=B).round(4))
+    cases = [("the visible example", (np.zeros((2, 2)), np.array([0, 1]), np.array([1.0, 2.0]), np.array([3.0, 0.0])),
+              0.5, 0.1),
+             ("a batch of one", case(1, 2), 0.5, 0.01), ("entropy_coef=0", case(6, 3), 0.5, 0.0),
+             ("a large entropy_coef", case(5, 2), 1.0, 0.5), ("saturated logits", case(4, 3, scale=30.0), 0.5, 0.01),
+             ("value_coef=2, entropy_coef=0.2", case(7, 4), 2.0, 0.2)]
     for i in range(8):
-        cases.append((_loss_case(rng, int(rng.integers(2, 33)), int(rng.integers(2, 6))),
-                      float(rng.choice([0.25, 0.5, 1.0])), float(rng.choice([0.0, 0.01, 0.1])), f"random #{i}"))
-    for (logits, actions, values, returns), vc, ec, label in cases:
-        name = f"actor_critic_loss ({label}, B={len(actions)}, value_coef={vc}, entropy_coef={ec})"
-        lg = logits.clone().requires_grad_(True)
-        vl = values.clone().requires_grad_(True)
-        rt = returns.clone().requires_grad_(True)  # a target that (wrongly) still carries gradient
-        out = _call_quietly(fn, lg, actions.clone(), vl, rt, value_coef=vc, entropy_coef=ec)
-        assert isinstance(out, tuple) and len(out) == 4, (
-            f"{name}: return the tuple (loss, policy_loss, value_loss, entropy), got {type(out).__name__}")
-        for part, value in zip(("loss", "policy_loss", "value_loss", "entropy"), out):
-            checks.check_type(value, torch.Tensor, f"{name}: {part}")
-            checks.check_shape(value, (), f"{name}: {part}")
-        out[0].backward()
-        ref = _loss_variant(logits, actions, values, returns, vc, ec)
-        wrong = loss_mistakes(logits, actions, values, returns, vc, ec)
-        for i, part in enumerate(("policy_loss", "value_loss", "entropy", "loss")):
-            got = out[(i + 1) % 4]
-            checks.check_close(got, ref[part], f"{name}: {part}", atol=1e-4, rtol=1e-4,
-                               mistakes={m: w[part] for m, w in wrong.items()})
-        assert lg.grad is not None, f"{name}: the loss does not depend on the logits (no gradient reached them)"
-        assert vl.grad is not None, f"{name}: the loss does not depend on the values (the critic would not learn)"
-        checks.check_close(vl.grad, ref["grad_values"], f"{name}: gradient of the loss with respect to the values",
-                           atol=1e-4, rtol=1e-4, mistakes={m: w["grad_values"] for m, w in wrong.items()})
-        checks.check_close(lg.grad, ref["grad_logits"], f"{name}: gradient of the loss with respect to the logits",
-                           atol=1e-4, rtol=1e-4, mistakes={m: w["grad_logits"] for m, w in wrong.items()})
-        if rt.grad is not None and float(rt.grad.abs().max()) > 0:
-            raise AssertionError(f"{name}: gradient flows into the returns. They are targets: use "
-                                 "returns.detach() (a target that carries gradient is a classic silent bug)")
+        cases.append((f"random #{i}", case(int(rng.integers(2, 33)), int(rng.integers(2, 6))),
+                      float(rng.choice([0.25, 0.5, 1.0])), float(rng.choice([0.0, 0.01, 0.1]))))
+    probes = []
+    for label, (logits, actions, values, returns), vc, ec in cases:
+        label = f"actor_critic_loss ({label}, B={len(actions)}, value_coef={vc}, entropy_coef={ec})"
+
+        def run(s, logits=logits, actions=actions, values=values, returns=returns, vc=vc, ec=ec):
+            args = (_t(logits), torch.as_tensor(actions, dtype=torch.int64), _t(values, grad=True),
+                    _t(returns, grad=True))
+            r = s.call("actor_critic_loss", *args, value_coef=vc, entropy_coef=ec, deps=["categorical_entropy"],
+                       backward=True)
+            value = r.value
+            parts = ([_out(v) for v in value] if isinstance(value, (tuple, list)) else
+                     {"kind": type(value).__name__})
+            g_ret = _grad(r.args_after[3])
+            return (parts, _grad(r.args_after[0]), _grad(r.args_after[2]),
+                    bool(g_ret is not None and np.abs(g_ret).max() > 0))
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            parts, g_logits, g_values, g_returns = got
+            if not isinstance(parts, list) or len(parts) != 4:
+                return f"{label}: return the tuple (loss, policy_loss, value_loss, entropy)"
+            for i in (1, 2, 3, 0):
+                name = ("loss", "policy_loss", "value_loss", "entropy")[i]
+                problem = _compare_out(f"{label}: {name}", parts[i], expected[0][i], 1e-5, 1e-5)
+                if problem:
+                    return problem
+            if g_values is None:
+                return f"{label}: no gradient reached the values (the critic would not learn)"
+            problem = diff(g_values, expected[2], 1e-5, 1e-5, f"{label}: the gradient of the loss with respect to the values")
+            if problem:
+                return problem
+            if g_returns:
+                return (f"{label}: gradient flows into the returns. They are targets: use returns.detach() (a "
+                        "target that carries gradient is a classic silent bug)")
+            return None
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    return probes
 
 
-# ---- the gradient hand-off
+# ---------------------------------------------------------------- worker_update
+
+_SIZES = (3, 5, 2)
 
 
-class _TinyNet(nn.Module):
-    """Two heads on a trunk plus one parameter no loss reaches (its .grad stays None)."""
-
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Linear(3, 5)
-        self.head = nn.Linear(5, 2)
-        self.unused = nn.Parameter(torch.ones(2))
-
-    def forward(self, x):
-        return self.head(torch.tanh(self.body(x)))
+def _update(s, local_state, shared_state, kind, lr, max_norm, x, y, seed):
+    """One call of worker_update in the student's kernel: (norm, local, shared) as data."""
+    args = (wire.Loss(1, _t(x), _t(y)),
+            wire.Net(_SIZES, "tanh", seed=seed, state=local_state, unused=True),
+            wire.Net(_SIZES, "tanh", seed=seed, state=shared_state, shared=True, unused=True),
+            wire.Optim(kind, 2, lr), max_norm)
+    r = s.call("worker_update", *args)
+    return r.value, r.args_after[1], r.args_after[2]
 
 
-def _setup(seed: int, optimizer: str, lr: float):
+def _norm_of(value):
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.detach().reshape(()))
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    return f"not a number: {type(value).__name__}"
+
+
+def _update_trace(value, local, shared) -> dict:
+    if not isinstance(local, wire.Module) or not isinstance(shared, wire.Module):
+        return {"error": "the networks did not come back"}
+    names = list(shared["state"])
+    return {"norm": _norm_of(value), "names": names,
+            "shared": [shared["state"][n] for n in names],
+            "local": [local["state"][n] for n in names],
+            "left shared memory": sorted(n for n, v in shared["shared"].items() if not v),
+            "aliased": sorted(n for n in names if local["ptr"].get(n) == shared["ptr"].get(n)),
+            "unused grad": "None" if shared["grads"].get("unused") is None else "a tensor"}
+
+
+def _compare_update(label, got: dict, expected: dict, max_norm) -> str | None:
+    if "error" in got:
+        return f"{label}: {got['error']}"
+    if isinstance(got["norm"], str):
+        return f"{label}: the returned gradient norm is {got['norm']}; return a float (what clip_grad_norm_ returns)"
+    names = expected["names"]
+    for i, (g, e) in enumerate(zip(got["shared"], expected["shared"])):
+        problem = diff(g, e, 1e-5, 1e-5, f"{label}: the shared parameter {names[i]!r} after the update")
+        if problem:
+            return problem + (" The shared model must take exactly one optimizer step with the local, clipped "
+                              "gradient of this update.")
+    for i, (g, e) in enumerate(zip(got["local"], expected["local"])):
+        problem = diff(g, e, 1e-5, 1e-5, f"{label}: the local parameter {names[i]!r} after the update")
+        if problem:
+            return problem + " After the step, copy the shared parameters into the local model."
+    problem = diff(got["norm"], expected["norm"], 1e-5, 1e-5, f"{label}: the returned gradient norm")
+    if problem:
+        return problem + " Return the total norm before clipping (what clip_grad_norm_ returns)."
+    if got["left shared memory"]:
+        return (f"{label}: the shared parameters {got['left shared memory']} are no longer in shared memory: they "
+                "were replaced by new tensors (assign to .grad and let the optimizer update in place; never rebind "
+                ".data), so other workers would not see the update")
+    if got["aliased"]:
+        return (f"{label}: the local parameters {got['aliased']} share memory with the shared model. A worker keeps "
+                "its own copy (copy values, e.g. local_p.copy_(shared_p)); otherwise other workers change its "
+                "weights in the middle of its rollout and of backward()")
+    if got["unused grad"] != expected["unused grad"]:
+        return (f"{label}: a parameter that the loss does not reach has .grad None locally; its shared gradient "
+                "must stay None too (an optimizer skips it), not become zeros or a stale tensor")
+    return None
+
+
+def _update_probe(label, kind, lr, max_norm, batches, seed, start_apart=False) -> Probe:
+    """A sequence of ``len(batches)`` updates, each call starting from the states the previous one left."""
+    def run(s):
+        local_state = shared_state = None
+        if start_apart:  # another worker moved the shared model since this worker's copy
+            shared_state = {k: v + 0.1 * np.sin(np.arange(v.size).reshape(v.shape) + 1.0)
+                            for k, v in _initial_state(s, seed).items()}
+        trace = []
+        for x, y in batches:
+            value, local, shared = _update(s, local_state, shared_state, kind, lr, max_norm, x, y, seed)
+            step = _update_trace(value, local, shared)
+            trace.append(step)
+            if "error" in step:
+                break
+            local_state, shared_state = local["state"], shared["state"]
+        return trace
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            problem = _compare_update(f"{label}, update {i + 1} of {len(expected)}", g, e, max_norm)
+            if problem:
+                return problem
+        if len(got) != len(expected):
+            return f"{label}: the update {len(got)} failed"
+        return None
+    return Probe(label, run, compare, atol=1e-5, rtol=1e-5)
+
+
+def _initial_state(s, seed) -> dict:
+    """The parameters a Net of this seed starts with (built by the same helper, in this process)."""
+    import torch.nn as nn
     torch.manual_seed(seed)
-    shared = _TinyNet()
-    shared.share_memory()
-    local = copy.deepcopy(shared)
-    for p in local.parameters():  # deepcopy may keep shared storage: give the copy its own memory
-        p.data = p.data.clone()
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(shared.parameters(), lr=lr)
-    else:
-        opt = torch.optim.Adam(shared.parameters(), lr=lr, foreach=True)
-    return shared, local, opt
+    layers = [nn.Linear(_SIZES[0], _SIZES[1]), nn.Tanh(), nn.Linear(_SIZES[1], _SIZES[2])]
+    net = nn.Sequential(*layers)
+    net.unused = nn.Parameter(torch.zeros(1))
+    return {k: v.detach().numpy().copy() for k, v in net.named_parameters()}
 
 
-def _loss_of(model, x, target):
-    return ((model(x) - target) ** 2).sum()
-
-
-def _update_variant(kind, loss, local, shared, opt, max_norm):
-    if kind == "no_zero":
-        loss.backward()
-    else:
-        local.zero_grad(set_to_none=True)
-        loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(local.parameters(), max_norm) if kind != "no_clip" else \
-        torch.nn.utils.get_total_norm([p.grad for p in local.parameters() if p.grad is not None])
-    for lp, sp in zip(local.parameters(), shared.parameters()):
-        if kind == "alias_once":
-            if sp.grad is None:
-                sp.grad = lp.grad
-        else:
-            sp.grad = None if lp.grad is None else lp.grad.clone()
-    opt.step()
-    if kind != "no_sync":
-        with torch.no_grad():
-            for lp, sp in zip(local.parameters(), shared.parameters()):
-                lp.copy_(sp)
-    return float(norm)
-
-
-HANDOFF_MISTAKES = {
-    "no_zero": "the local gradients are not cleared before backward(): each update adds all the previous "
-               "gradients (local_model.zero_grad() first)",
-    "alias_once": "the shared .grad was pointed at the local gradient only once: after zero_grad() sets "
-                  "gradients to None, backward() makes new tensors and the shared model keeps stepping with "
-                  "the first, stale gradient (copy the gradient at every update)",
-    "no_clip": "the gradients are not clipped to max_grad_norm",
-    "no_sync": "the local model is not synchronised with the shared parameters after the step (the "
-               "worker keeps acting with stale weights)",
-}
-
-
-def _run_sequence(kind_or_fn, seed, optimizer, lr, max_norm, inputs):
-    shared, local, opt = _setup(seed, optimizer, lr)
-    record = []
-    for x, target in inputs:
-        loss = _loss_of(local, x, target)
-        if callable(kind_or_fn):
-            try:
-                norm = _call_quietly(kind_or_fn, loss, local, shared, opt, max_norm)
-            except AttributeError as exc:
-                if "NoneType" not in str(exc):
-                    raise
-                raise AssertionError(
-                    f"worker_update raised {exc!r}: a parameter that the loss does not reach has .grad None "
-                    "(here: an unused parameter); skip it (leave the shared .grad None)") from exc
-        else:
-            norm = _update_variant(kind_or_fn, loss, local, shared, opt, max_norm)
-        record.append((norm, [p.detach().clone() for p in shared.parameters()],
-                       [p.detach().clone() for p in local.parameters()]))
-    return shared, local, opt, record
-
-
-def hidden_worker_update(fn) -> None:
+def probes_worker_update() -> list[Probe]:
     rng = np.random.default_rng(508)
-    scenarios = [("sgd", 0.1, 1e6, "SGD, no clipping"), ("sgd", 0.05, 0.5, "SGD, clipped to 0.5"),
-                 ("adam", 0.01, 1.0, "Adam, clipped to 1.0")]
-    for seed, (optimizer, lr, max_norm, label) in enumerate(scenarios):
-        inputs = [(torch.tensor(rng.normal(size=(4, 3)), dtype=torch.float32),
-                   torch.tensor(rng.normal(size=(4, 2)), dtype=torch.float32)) for _ in range(3)]
-        shared, local, opt, got = _run_sequence(fn, seed, optimizer, lr, max_norm, inputs)
-        _, _, _, ref = _run_sequence("ok", seed, optimizer, lr, max_norm, inputs)
-        wrong = {HANDOFF_MISTAKES[k]: _run_sequence(k, seed, optimizer, lr, max_norm, inputs)[3]
-                 for k in HANDOFF_MISTAKES}
-        names = [n for n, _ in shared.named_parameters()]
-        for step, ((g_norm, g_shared, g_local), (r_norm, r_shared, r_local)) in enumerate(zip(got, ref)):
-            where = f"worker_update ({label}), update {step + 1} of {len(inputs)}"
-            for k, name in enumerate(names):
-                checks.check_close(g_shared[k], r_shared[k], f"{where}: shared parameter {name!r} after the update",
-                                   atol=1e-5, rtol=1e-4,
-                                   mistakes={m: w[step][1][k] for m, w in wrong.items()},
-                                   hint="The shared model must take exactly one optimizer step with the local, "
-                                        "clipped gradient of this update.")
-            for k, name in enumerate(names):
-                checks.check_close(g_local[k], r_local[k], f"{where}: local parameter {name!r} after the update",
-                                   atol=1e-5, rtol=1e-4,
-                                   mistakes={HANDOFF_MISTAKES["no_sync"]: wrong[HANDOFF_MISTAKES["no_sync"]][step][2][k]},
-                                   hint="After the step, copy the shared parameters into the local model.")
-            checks.check_type(g_norm, (float, int, np.floating, torch.Tensor), f"{where}: the returned norm")
-            checks.check_close(float(g_norm), r_norm, f"{where}: the returned gradient norm", atol=1e-4, rtol=1e-4,
-                               mistakes={"the norm after clipping instead of before (return what "
-                                         "clip_grad_norm_ returns)": min(r_norm, max_norm)})
-        for (name, sp), lp in zip(shared.named_parameters(), local.parameters()):
-            assert sp.is_shared(), (
-                f"worker_update ({label}): the shared parameter {name!r} is no longer in shared memory: it was "
-                "replaced by a new tensor (assign to .grad and let the optimizer update in place; never "
-                "rebind .data), so other workers would not see the update")
-            assert lp.data_ptr() != sp.data_ptr(), (
-                f"worker_update ({label}): the local parameter {name!r} shares memory with the shared model. A "
-                "worker keeps its own copy (copy values, e.g. local_p.copy_(shared_p)); otherwise other workers "
-                "change its weights in the middle of its rollout and of backward()")
-        assert shared.unused.grad is None, (
-            "worker_update: a parameter that the loss does not reach has .grad None locally; its shared "
-            "gradient must stay None too (an optimizer skips it), not become zeros or a stale tensor")
-        if optimizer == "adam":
-            steps = {float(opt.state[p]["step"]) for p in shared.parameters() if p.grad is not None}
-            assert steps == {float(len(inputs))}, (
-                f"worker_update (Adam): after {len(inputs)} updates the optimizer's step count is "
-                f"{sorted(steps)}: call shared_optimizer.step() exactly once per update")
+
+    def batches(n, scale=1.0):
+        return [(rng.normal(size=(4, 3)).round(3), (rng.normal(size=(4, 2)) * scale).round(3)) for _ in range(n)]
+    return [
+        _update_probe("worker_update (SGD lr=0.1, no clipping: max_grad_norm=1e6), 3 updates in a row",
+                      "SGD", 0.1, 1e6, batches(3), seed=0),
+        _update_probe("worker_update (SGD lr=0.05, clipped to 0.5), 3 updates in a row",
+                      "SGD", 0.05, 0.5, batches(3, scale=3.0), seed=1),
+        _update_probe("worker_update (SGD lr=0.2, clipped to 0.05), 2 updates in a row",
+                      "SGD", 0.2, 0.05, batches(2, scale=5.0), seed=2),
+        _update_probe("worker_update (Adam lr=0.01, clipped to 1.0), one update",
+                      "Adam", 0.01, 1.0, batches(1, scale=3.0), seed=3),
+        _update_probe("worker_update (Adam lr=0.05, no clipping), one update", "Adam", 0.05, 1e6, batches(1), seed=4),
+        _update_probe("worker_update (SGD lr=0.1, clipped to 0.3), the shared model moved since the local copy "
+                      "(another worker's update), 2 updates", "SGD", 0.1, 0.3, batches(2, scale=2.0), seed=5,
+                      start_apart=True),
+    ]
 
 
-# ---- the asynchronous Q-learning targets
+# ---------------------------------------------------------------- q_targets
 
 
-def hidden_q_targets(fn) -> None:
+def probes_q_targets() -> list[Probe]:
     rng = np.random.default_rng(509)
+    f, t = False, True
+    hand = (np.array([[1.0], [1.0]]), np.array([[f], [t]]), np.array([[f], [f]]),
+            np.array([[[2.0, 4.0]], [[8.0, 8.0]]]), np.array([[0], [1]]), 0.5)
+    cases = [(f"the visible example, method={m!r}", *hand, m, f) for m in ("q", "sarsa", "n-step")]
     for method in ("q", "sarsa", "n-step"):
-        for i in range(8):
-            T, N, A = int(rng.integers(1, 9)), int(rng.integers(1, 5)), int(rng.integers(2, 5))
+        for i in range(7):
+            T, N, A = int(rng.integers(2, 9)), int(rng.integers(1, 5)), int(rng.integers(2, 5))
             if i == 0:
                 T, N = 1, 1
             rewards, terminated, truncated, _ = random_rollout(rng, T, N, p_term=0.25, p_trunc=0.2)
-            next_q = torch.tensor(rng.normal(scale=3.0, size=(T, N, A)).round(2), dtype=torch.float32)
-            next_actions = torch.tensor(rng.integers(0, A, size=(T, N)), dtype=torch.int64)
+            next_q = rng.normal(scale=3.0, size=(T, N, A)).round(2)
+            next_actions = rng.integers(0, A, size=(T, N))
+            # the next action is never the greedy one in the first env: SARSA and Q-learning differ
+            next_actions[:, 0] = np.argmin(next_q[:, 0], axis=-1)
             gamma = float(rng.choice([0.5, 0.9, 0.99]))
-            name = f"q_targets(method={method!r}, T={T}, N={N}, A={A}, gamma={gamma}, case #{i})"
-            args = [x.clone() for x in (rewards, terminated, truncated, next_q, next_actions)]
-            nq = args[3].requires_grad_(True) if i == 1 else args[3]
-            got = _call_quietly(fn, args[0], args[1], args[2], nq, args[4], gamma, method)
-            checks.check_type(got, torch.Tensor, name)
-            checks.check_shape(got, (T, N), name)
-            assert not got.requires_grad, (f"{name}: the targets carry gradient; the target network's "
-                                           "values must be detached")
-            checks.check_close(got, q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, method),
-                               name, atol=1e-4, rtol=1e-5,
-                               mistakes=q_target_mistakes(rewards, terminated, truncated, next_q, next_actions,
-                                                          gamma, method))
+            cases.append((f"method={method!r}, case #{i}, T={T}, N={N}, A={A}, gamma={gamma}", rewards, terminated,
+                          truncated, next_q, next_actions, gamma, method, i in (1, 2)))
+    cases.append(("an unknown method 'td' must raise ValueError", *hand, "td", f))
+    probes = []
+    for label, rewards, te, tr, nq, na, gamma, method, grad in cases:
+        label = f"q_targets({label}" + (", next_q that requires grad)" if grad else ")")
+
+        def run(s, rewards=rewards, te=te, tr=tr, nq=nq, na=na, gamma=gamma, method=method, grad=grad):
+            args = (_t(rewards), torch.as_tensor(te), torch.as_tensor(tr), _t(nq, grad=grad),
+                    torch.as_tensor(na, dtype=torch.int64), gamma, method)
+            try:
+                r = s.call("q_targets", *args, deps=["n_step_returns"])
+            except StudentRaised as exc:
+                return exc.raised
+            return _out(r.value), tuple(modified_args(r, args, ["rewards", "terminated", "truncated", "next_q",
+                                                                 "next_actions"]))
+
+        def compare(got, expected, label=label):
+            if isinstance(expected, Raised):
+                return diff(got, expected, name=label)
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            return _compare_out(label, got[0], expected[0], 1e-5, 1e-5) or _changed_problem(label, got[1], expected[1])
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    return probes
+
+
+EXERCISES = [
+    Exercise("n_step_returns", probes_n_step_returns),
+    Exercise("categorical_entropy", probes_categorical_entropy),
+    Exercise("actor_critic_loss", probes_actor_critic_loss, deps=("categorical_entropy",)),
+    Exercise("worker_update", probes_worker_update),
+    Exercise("q_targets", probes_q_targets, deps=("n_step_returns",)),
+]
+
+# ---------------------------------------------------------------- known mistakes (each written once)
+
+_RECURSION = "running = rewards[t].float() + gamma * (~terminated[t]).float() * running"
+_RESTART = "running = torch.where(truncated[t], next_values[t].float(), running)"
+_HANDOVER = "shared_p.grad = None if local_p.grad is None else local_p.grad.clone()"
+
+MISTAKES = [
+    Mistake("n_step_returns", "bootstrapping through a terminal state (a terminated step must add nothing after its reward)",
+            _RECURSION, "running = rewards[t].float() + gamma * running"),
+    Mistake("n_step_returns", "a time-limit truncation treated as a terminal state (truncated steps must bootstrap from V of "
+            "the final observation)", _RESTART + "\n        " + _RECURSION,
+            "pass\n        running = rewards[t].float() + gamma * (~(terminated[t] | truncated[t])).float() * running"),
+    Mistake("n_step_returns", "returns run across a truncation into the next episode (at a truncated step, restart from "
+            "V(final observation) instead of the next step's return)", _RESTART, "pass"),
+    Mistake("n_step_returns", "no bootstrap at the end of the rollout (the last step must add gamma * V(s_T) unless terminated)",
+            "running = next_values[T - 1].float()", "running = torch.zeros(rewards.shape[1:])"),
+    Mistake("n_step_returns", "one-step TD targets (r + gamma V(s')) instead of n-step returns",
+            _RECURSION, "running = rewards[t].float() + gamma * (~terminated[t]).float() * next_values[t].float()"),
+    Mistake("n_step_returns", "the first reward is discounted too (off by one in the powers of gamma)",
+            "returns[t] = running", "returns[t] = gamma * running"),
+    Mistake("n_step_returns", "next_values are not detached: the returns carry gradient (they are targets)",
+            "next_values = next_values.detach()", "next_values = next_values"),
+    Mistake("n_step_returns", "the returns are written into the caller's rewards tensor",
+            "returns = torch.empty(rewards.shape, dtype=torch.float32)", "returns = rewards"),
+    Mistake("categorical_entropy", "the minus sign is missing (entropy is -sum p log p, a non-negative number)",
+            "return -(", "return ("),
+    Mistake("categorical_entropy", "log base 2 (bits) instead of the natural log (nats)",
+            ".sum(dim=-1)", ".sum(dim=-1) / np.log(2.0)"),
+    Mistake("categorical_entropy", "averaged over actions instead of summed", ".sum(dim=-1)", ".mean(dim=-1)"),
+    Mistake("categorical_entropy", "sum of p * logits instead of p * log p (log_softmax is missing)",
+            "* log_probs)", "* logits)"),
+    Mistake("categorical_entropy", "log(softmax(logits)) gives log(0) = -inf and 0 * -inf = nan for confident policies "
+            "(use F.log_softmax)", "F.log_softmax(logits, dim=-1)", "torch.log(F.softmax(logits, dim=-1))"),
+    Mistake("categorical_entropy", "softmax over the batch axis (dim=0) instead of the action axis",
+            "F.log_softmax(logits, dim=-1)", "F.log_softmax(logits, dim=0)"),
+    Mistake("categorical_entropy", "the result is detached: the entropy bonus could not change the policy",
+            ".sum(dim=-1)", ".sum(dim=-1).detach()"),
+    Mistake("categorical_entropy", "summed over the batch too (one number instead of one per row)", ".sum(dim=-1)", ".sum()"),
+    Mistake("actor_critic_loss", "the entropy term has the wrong sign (loss = ... + entropy_coef * entropy punishes "
+            "exploration; it must be - entropy_coef * entropy)", "- entropy_coef * entropy\n    return", "+ entropy_coef * entropy\n    return"),
+    Mistake("actor_critic_loss", "the advantages carry gradient into the actor loss (use returns - values.detach() in the "
+            "policy loss: the actor's loss must not train the critic)",
+            "advantages = returns - values.detach()", "advantages = returns - values"),
+    Mistake("actor_critic_loss", "the advantage has the wrong sign (V - R instead of R - V)",
+            "advantages = returns - values.detach()", "advantages = values.detach() - returns"),
+    Mistake("actor_critic_loss", "the value loss is halved (this exercise defines it as the mean of (R - V)^2; value_coef "
+            "weights it)", "value_loss = (returns - values).pow(2).mean()", "value_loss = 0.5 * (returns - values).pow(2).mean()"),
+    Mistake("actor_critic_loss", "sums over the batch instead of means",
+            "policy_loss = -(log_probs * advantages).mean()\n    value_loss = (returns - values).pow(2).mean()\n"
+            "    entropy = categorical_entropy(logits).mean()",
+            "policy_loss = -(log_probs * advantages).sum()\n    value_loss = (returns - values).pow(2).sum()\n"
+            "    entropy = categorical_entropy(logits).sum()"),
+    Mistake("actor_critic_loss", "probabilities instead of log-probabilities in the policy loss",
+            "policy_loss = -(log_probs * advantages)", "policy_loss = -(log_probs.exp() * advantages)"),
+    Mistake("actor_critic_loss", "the returns are not detached: gradient flows into them (they are targets)",
+            "returns = returns.detach()", "returns = returns"),
+    Mistake("actor_critic_loss", "the values are detached in the value loss too (the critic cannot learn)",
+            "(returns - values).pow(2)", "(returns - values.detach()).pow(2)"),
+    Mistake("actor_critic_loss", "value_coef is ignored (the value loss enters with weight 1)",
+            "value_coef * value_loss - entropy_coef * entropy\n", "value_loss - entropy_coef * entropy\n"),
+    Mistake("worker_update", "the gradients are not clipped to max_grad_norm",
+            "clip_grad_norm_(local_model.parameters(), max_grad_norm)",
+            "clip_grad_norm_(local_model.parameters(), float('inf'))"),
+    Mistake("worker_update", "the local model is not synchronised with the shared parameters after the step (the worker "
+            "keeps acting with stale weights)", "local_p.copy_(shared_p)", "pass"),
+    Mistake("worker_update", "the norm after clipping instead of before (return what clip_grad_norm_ returns)",
+            "return float(norm)", "return min(float(norm), max_grad_norm)"),
+    Mistake("worker_update", "the local parameters are pointed at the shared memory (local_p.data = shared_p.data) "
+            "instead of copying values", "local_p.copy_(shared_p)", "local_p.data = shared_p.data"),
+    Mistake("worker_update", "the shared parameters are replaced by new tensors (they leave shared memory)",
+            "local_p.copy_(shared_p)", "shared_p.data = shared_p.data.clone()\n            local_p.copy_(shared_p)"),
+    Mistake("worker_update", "a parameter that the loss does not reach gets a zero gradient instead of None",
+            _HANDOVER, "shared_p.grad = torch.zeros_like(shared_p) if local_p.grad is None else local_p.grad.clone()"),
+    Mistake("worker_update", "a parameter that the loss does not reach (its .grad is None) makes the hand-over crash",
+            _HANDOVER, "shared_p.grad = local_p.grad.clone()"),
+    Mistake("worker_update", "the optimizer steps before the gradients are handed over",
+            "        " + _HANDOVER + "\n    shared_optimizer.step()\n",
+            "        " + _HANDOVER.replace("shared_p.grad =", "pass  #") + "\n    shared_optimizer.step()\n"
+            "    for local_p, shared_p in zip(local_model.parameters(), shared_model.parameters()):\n"
+            "        " + _HANDOVER + "\n"),
+    Mistake("worker_update", "the optimizer steps twice per update",
+            "shared_optimizer.step()", "shared_optimizer.step()\n    shared_optimizer.step()"),
+    Mistake("q_targets", "bootstrapping through a terminal state",
+            "gamma * (~terminated).float() * bootstrap", "gamma * bootstrap"),
+    Mistake("q_targets", "a time-limit truncation treated as a terminal state",
+            "next_q = next_q.detach().float()",
+            "next_q = next_q.detach().float()\n    terminated, truncated = terminated | truncated, torch.zeros_like(truncated)"),
+    Mistake("q_targets", "the SARSA target (Q of the next action) instead of Q-learning's max over next actions",
+            "bootstrap = next_q.max(dim=-1).values",
+            "bootstrap = next_q.gather(-1, next_actions.long().unsqueeze(-1)).squeeze(-1)"),
+    Mistake("q_targets", "min over next actions instead of max",
+            "bootstrap = next_q.max(dim=-1).values", "bootstrap = next_q.min(dim=-1).values"),
+    Mistake("q_targets", "Q-learning's max over next actions instead of SARSA's Q of the action actually taken next",
+            "bootstrap = next_q.gather(-1, next_actions.long().unsqueeze(-1)).squeeze(-1)",
+            "bootstrap = next_q.max(dim=-1).values"),
+    Mistake("q_targets", "one-step targets instead of n-step returns",
+            "    if method == \"n-step\":\n        return n_step_returns(rewards, terminated, truncated, "
+            "next_q.max(dim=-1).values, gamma)\n    if method == \"q\":",
+            "    if method in (\"q\", \"n-step\"):"),
+    Mistake("q_targets", "n-step returns that run across a truncation into the next episode",
+            "n_step_returns(rewards, terminated, truncated,", "n_step_returns(rewards, terminated, torch.zeros_like(truncated),"),
+    Mistake("q_targets", "next_q is not detached: the targets carry gradient (the target network's values are constants)",
+            "next_q = next_q.detach().float()", "next_q = next_q.float()"),
+]
+
+# ---------------------------------------------------------------- equivalent mutants
+# (exercise, original line, mutated line or "*", why no check can kill it)
+
+EQUIVALENT_MUTANTS: list[tuple[str, str, str, str]] = []
