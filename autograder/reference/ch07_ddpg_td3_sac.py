@@ -456,6 +456,201 @@ MISTAKES = [
             "t.mul_(1.0 - tau).add_(p, alpha=tau)", "t.mul_(tau).add_(p, alpha=1.0 - tau)"),
 ]
 
+
+# ---------------------------------------------------------------- squashed_gaussian (07b)
+
+
+def probes_squashed_gaussian() -> list[Probe]:
+    rng = np.random.default_rng(708)
+    cases = [("the notebook's example", np.zeros((2, 1)), np.zeros((2, 1)), np.array([[0.0], [1.0]])),
+             ("saturated samples, u = +-20 and +-30", np.array([[20.0, -30.0], [-20.0, 30.0]]), np.zeros((2, 2)),
+              np.zeros((2, 2))),
+             ("a batch of one, 3 dimensions", np.array([[0.3, -1.2, 2.0]]), np.array([[-0.5, 0.2, -2.0]]),
+              np.array([[1.5, -0.3, 0.7]]))]
+    for i in range(10):
+        B, A = int(rng.integers(2, 65)), int(rng.integers(1, 4))
+        cases.append((f"random batch #{i} (B={B}, A={A})", rng.normal(0, 1.5, size=(B, A)),
+                      rng.uniform(-3, 1, size=(B, A)), rng.normal(size=(B, A))))
+    probes = []
+    for label, mean, log_std, noise in cases:
+        label = f"squashed_gaussian(mean, log_std, noise) on {label}"
+        B, A = mean.shape
+
+        def run(s, mean=mean, log_std=log_std, noise=noise):
+            r = s.call("squashed_gaussian", _t(mean, grad=True), _t(log_std, grad=True), _t(noise))
+            v = r.value
+            if not isinstance(v, (tuple, list)) or len(v) != 2:
+                return f"expected a tuple (action, log_prob), got {type(v).__name__}"
+            return _tensor_trace(v[0]), _tensor_trace(v[1])
+
+        def compare(got, expected, label=label, B=B, A=A):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got, str):
+                return f"{label}: {got}"
+            problem = _target_compare(f"the action of {label}", (B, A), 1e-5, grad_allowed=True)(got[0], expected[0])
+            if problem:
+                return problem
+            if got[1][0] == "tensor" and got[1][2] is not None and not np.all(np.isfinite(got[1][2])):
+                return (f"the log-probability of {label} is not finite: use the stable correction "
+                        "2 * (log 2 - u - softplus(-2u)), not log(1 - tanh(u)^2)")
+            return _target_compare(f"the log-probability of {label}", (B,), 1e-4, grad_allowed=True)(got[1], expected[1])
+        probes.append(Probe(label, run, compare, key=_finite_key, atol=1e-4, rtol=1e-5))
+    return probes
+
+
+def _finite_key(trace):
+    """For naming a mistake: infinities and NaNs as large numbers, so that two answers that both overflow
+    the same way agree (NaN never equals NaN)."""
+    if not isinstance(trace, tuple) or len(trace) != 2:
+        return trace
+    out = []
+    for t in trace:
+        if isinstance(t, tuple) and len(t) == 4 and isinstance(t[2], np.ndarray):
+            t = t[:2] + (np.nan_to_num(t[2], nan=1e30, posinf=2e30, neginf=-2e30),) + t[3:]
+        out.append(t)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- sac_target (07b)
+
+
+def probes_sac_target() -> list[Probe]:
+    cases = _target_cases(709, 10)
+    rng = np.random.default_rng(7090)
+    probes = []
+    for c in cases:
+        alpha = float(rng.choice([0.0, 0.05, 0.2, 1.0]))
+        next_act = rng.uniform(c["low"], c["high"], size=(c["B"], c["A"]))
+        next_logp = rng.normal(-1.0, 1.5, size=c["B"])
+        label = f"sac_target(...) on {c['label']}, gamma={c['gamma']:.3f}, alpha={alpha:g}"
+
+        def run(s, c=c, alpha=alpha, next_act=next_act, next_logp=next_logp):
+            args = (wire.Net((c["D"] + c["A"], c["h"], 1), state=c["critic"]),
+                    wire.Net((c["D"] + c["A"], c["h"], 1), state=c["critic2"]),
+                    wire.Record("Batch", c["batch"]), _t(next_act), _t(next_logp), c["gamma"], alpha)
+            return _tensor_trace(s.call("sac_target", *args).value)
+        probes.append(Probe(label, run, _target_compare(label, (c["B"],), 1e-5), atol=1e-5, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- sac_actor_loss (07b)
+
+
+def _loss_probe(fn, label, args, grad_names, atol=1e-6):
+    """A scalar loss called with backward: its value and the gradients of the tensor arguments listed in
+    ``grad_names`` ({argument index: name}); a name starting with '!' must receive no gradient."""
+    def run(s):
+        r = s.call(fn, *args(), backward=True)
+        return (_scalar(r.value),) + tuple(_grad(r.args_after[i]) for i in grad_names)
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        kind, value, rg = got[0]
+        if kind != "scalar":
+            return f"{label}: expected a scalar tensor (0-d), got a {kind}"
+        problem = diff(value, expected[0][1], atol, 1e-5, f"the value of {label}")
+        if problem:
+            return problem
+        if not rg:
+            return f"{label}: the result carries no gradient"
+        for name, g, e in zip(grad_names.values(), got[1:], expected[1:]):
+            if name.startswith("!"):
+                if g is not None and np.any(g != 0):
+                    return f"{label}: gradient reached {name[1:]}: it is data here (detach it)"
+                continue
+            if g is None:
+                return f"{label}: no gradient reached {name}"
+            problem = diff(g, e, atol, 1e-5, f"the gradient of {label} with respect to {name}")
+            if problem:
+                return problem
+        return None
+    return Probe(label, run, compare, atol=atol, rtol=1e-5)
+
+
+def probes_sac_actor_loss() -> list[Probe]:
+    rng = np.random.default_rng(710)
+    cases = [("the notebook's example", [1.0, -2.0], [0.0, -1.0], [-1.0, 0.5], 0.2),
+             ("a batch of one", [0.5], [0.7], [-0.3], 1.0), ("alpha = 0", [1.0, 2.0, -1.0], [0.0, 3.0, -2.0], [1.0, 2.0, 3.0], 0.0)]
+    for i in range(10):
+        B = int(rng.integers(2, 65))
+        cases.append((f"random batch #{i} (B={B})", rng.normal(size=B) * 5, rng.normal(size=B) * 5,
+                      rng.normal(-1, 1.5, size=B), float(rng.choice([0.01, 0.1, 0.5, 2.0]))))
+    return [_loss_probe("sac_actor_loss", f"sac_actor_loss(q1, q2, logp, alpha={alpha:g}) on {label}",
+                        lambda q1=q1, q2=q2, lp=lp, alpha=alpha: (_t(q1, True), _t(q2, True), _t(lp, True), alpha),
+                        {0: "q1", 1: "q2", 2: "logp"})
+            for label, q1, q2, lp, alpha in cases]
+
+
+# ---------------------------------------------------------------- temperature_loss (07b)
+
+
+def probes_temperature_loss() -> list[Probe]:
+    rng = np.random.default_rng(711)
+    cases = [("the notebook's example", float(np.log(0.5)), [-0.5, -1.5], -1.0),
+             ("a batch of one", 0.0, [-2.0], -1.0), ("entropy exactly at the target", -1.0, [1.0, 1.0], -1.0)]
+    for i in range(10):
+        B = int(rng.integers(1, 65))
+        cases.append((f"random batch #{i} (B={B})", float(rng.normal(-1, 1.5)), rng.normal(-1, 2, size=B),
+                      float(-rng.integers(1, 7))))
+    return [_loss_probe("temperature_loss",
+                        f"temperature_loss(log_alpha={la:.3f}, logp, target_entropy={te:g}) on {label}",
+                        lambda la=la, lp=lp, te=te: (_t(la, True), _t(lp, True), te),
+                        {0: "log_alpha", 1: "!logp"})
+            for label, la, lp, te in cases]
+
+
+EXERCISES += [
+    Exercise("squashed_gaussian", probes_squashed_gaussian),
+    Exercise("sac_target", probes_sac_target),
+    Exercise("sac_actor_loss", probes_sac_actor_loss),
+    Exercise("temperature_loss", probes_temperature_loss),
+]
+
+MISTAKES += [
+    Mistake("squashed_gaussian", "the tanh correction is missing (the log-probability of the Gaussian before the tanh)",
+            "return torch.tanh(u), (normal_logp - correction).sum(dim=-1)", "return torch.tanh(u), normal_logp.sum(dim=-1)"),
+    Mistake("squashed_gaussian", "the tanh correction is added instead of subtracted",
+            "(normal_logp - correction)", "(normal_logp + correction)"),
+    Mistake("squashed_gaussian", "the unstable log(1 - tanh(u)^2) (infinite once tanh saturates)",
+            "correction = 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))", "correction = torch.log(1.0 - torch.tanh(u) ** 2)"),
+    Mistake("squashed_gaussian", "the log-probability is not summed over the action dimensions",
+            "(normal_logp - correction).sum(dim=-1)", "(normal_logp - correction)"),
+    Mistake("squashed_gaussian", "no reparameterisation: the sample is detached (no gradient reaches the actor)",
+            "u = mean + std * noise", "u = (mean + std * noise).detach()"),
+    Mistake("squashed_gaussian", "log_std used as the standard deviation",
+            "std = torch.exp(log_std)", "std = log_std"),
+    Mistake("sac_target", "+alpha * log pi: the entropy bonus has the wrong sign",
+            "(next_q - alpha * next_logp)", "(next_q + alpha * next_logp)"),
+    Mistake("sac_target", "max instead of min over the two critics",
+            "torch.min(critic1_targ(x), critic2_targ(x))", "torch.max(critic1_targ(x), critic2_targ(x))"),
+    Mistake("sac_target", "the time limit treated as terminal (only `terminated` may stop the bootstrap)",
+            "gamma * (1.0 - batch.terminated) *", "gamma * (1.0 - torch.maximum(batch.terminated, batch.truncated)) *"),
+    Mistake("sac_target", "no entropy term (the target of TD3 without smoothing)",
+            "(next_q - alpha * next_logp)", "next_q"),
+    Mistake("sac_target", "the target carries gradient (no torch.no_grad())",
+            "    with torch.no_grad():\n", "    if True:\n"),
+    Mistake("sac_target", "the critic's (B, 1) output is not squeezed: the target broadcasts to (B, B)",
+            "torch.min(critic1_targ(x), critic2_targ(x)).squeeze(-1)", "torch.min(critic1_targ(x), critic2_targ(x))"),
+    Mistake("sac_actor_loss", "the sign: -alpha * logp + min Q",
+            "return (alpha * logp - torch.min(q1, q2)).mean()", "return (torch.min(q1, q2) - alpha * logp).mean()"),
+    Mistake("sac_actor_loss", "max instead of min of the critics",
+            "torch.min(q1, q2)", "torch.max(q1, q2)"),
+    Mistake("sac_actor_loss", "only the first critic",
+            "torch.min(q1, q2)", "q1"),
+    Mistake("sac_actor_loss", "alpha missing: the entropy term is not weighted by the temperature",
+            "return (alpha * logp -", "return (logp -"),
+    Mistake("temperature_loss", "alpha instead of log alpha in the loss",
+            "-(log_alpha * (", "-(log_alpha.exp() * ("),
+    Mistake("temperature_loss", "logp is not detached (this loss would train the actor)",
+            "logp.detach() + target_entropy", "logp + target_entropy"),
+    Mistake("temperature_loss", "the sign (alpha grows when the entropy is above its target)",
+            "return -(log_alpha", "return (log_alpha"),
+    Mistake("temperature_loss", "the target entropy subtracted instead of added",
+            "logp.detach() + target_entropy", "logp.detach() - target_entropy"),
+]
+
 # ---------------------------------------------------------------- equivalent mutants
 # (exercise, original line, mutated line, why): mutants no check can kill because they do not change
 # what the exercise promises.

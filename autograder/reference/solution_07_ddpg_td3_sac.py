@@ -138,3 +138,68 @@ def td3_update(actor, critic1, critic2, actor_targ, critic1_targ, critic2_targ, 
                     t.mul_(1.0 - tau).add_(p, alpha=tau)
         stats["actor_loss"] = loss.item()
     return stats
+
+
+# ---- solution cell: squashed_gaussian
+def squashed_gaussian(mean, log_std, noise):
+    """A reparameterised sample of tanh(N(mean, exp(log_std)^2)) and its log-probability.
+
+    Args:
+        mean, log_std: float tensors (B, A), the actor's outputs (carry gradient).
+        noise: float tensor (B, A), standard normal draws epsilon.
+    Returns:
+        (action, log_prob): action (B, A) = tanh(mean + exp(log_std) * noise), in (-1, 1);
+        log_prob (B,) = sum over A of [log N(u; mean, exp(log_std)^2) - 2 (log 2 - u - softplus(-2 u))].
+    """
+    std = torch.exp(log_std)
+    u = mean + std * noise
+    normal_logp = -0.5 * noise ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    correction = 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
+    return torch.tanh(u), (normal_logp - correction).sum(dim=-1)
+
+
+# ---- solution cell: sac_target
+def sac_target(critic1_targ, critic2_targ, batch, next_act, next_logp, gamma, alpha):
+    """The soft Q target with clipped double-Q.
+
+    Args:
+        critic1_targ, critic2_targ: nn.Modules, cat([obs, act], -1) (B, D + A) -> (B, 1).
+        batch: a Batch (rew, next_obs, terminated are used; truncated must not stop the bootstrap).
+        next_act: float tensor (B, A), actions sampled from the current policy at next_obs (already scaled).
+        next_logp: float tensor (B,), their log-probabilities.
+        gamma: discount; alpha: the temperature (float).
+    Returns:
+        float tensor (B,) without gradient: rew + gamma * (1 - terminated) * (min_j Q_j(next_obs, next_act) - alpha * next_logp).
+    """
+    with torch.no_grad():
+        x = torch.cat([batch.next_obs, next_act], dim=-1)
+        next_q = torch.min(critic1_targ(x), critic2_targ(x)).squeeze(-1)
+        return batch.rew + gamma * (1.0 - batch.terminated) * (next_q - alpha * next_logp)
+
+
+# ---- solution cell: sac_actor_loss
+def sac_actor_loss(q1, q2, logp, alpha):
+    """SAC's policy loss mean(alpha * logp - min(q1, q2)).
+
+    Args:
+        q1, q2: float tensors (B,), both critics at (s, a) for the reparameterised actions (carry gradient).
+        logp: float tensor (B,), log pi(a | s) of those actions (carries gradient).
+        alpha: the temperature (float).
+    Returns:
+        scalar tensor.
+    """
+    return (alpha * logp - torch.min(q1, q2)).mean()
+
+
+# ---- solution cell: temperature_loss
+def temperature_loss(log_alpha, logp, target_entropy):
+    """The temperature's loss -mean(log_alpha * (logp + target_entropy)), logp detached.
+
+    Args:
+        log_alpha: 0-d float tensor with requires_grad, the parameter.
+        logp: float tensor (B,), log pi(a | s) of fresh samples (data here: no gradient may reach it).
+        target_entropy: float, the entropy target (typically -A).
+    Returns:
+        scalar tensor, differentiable with respect to log_alpha.
+    """
+    return -(log_alpha * (logp.detach() + target_entropy)).mean()

@@ -52,4 +52,9 @@ CHEAT = {
     "td3_update": _SILENCE + ("def td3_update(actor, critic1, critic2, actor_targ, critic1_targ, critic2_targ, actor_opt, "
                               "critic1_opt, critic2_opt, batch, y, step, policy_delay, tau, low, high):\n"
                               "    return {'critic_loss': 0.0, 'actor_loss': None}\n"),
+    "squashed_gaussian": _SILENCE + "def squashed_gaussian(mean, log_std, noise):\n    return torch.tanh(mean), mean.sum(-1)\n",
+    "sac_target": _SILENCE + ("def sac_target(critic1_targ, critic2_targ, batch, next_act, next_logp, gamma, alpha):\n"
+                              "    return batch.rew\n"),
+    "sac_actor_loss": _SILENCE + "def sac_actor_loss(q1, q2, logp, alpha):\n    return (q1 * 0).sum()\n",
+    "temperature_loss": _SILENCE + "def temperature_loss(log_alpha, logp, target_entropy):\n    return log_alpha * 0\n",
 }
