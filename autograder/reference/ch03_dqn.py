@@ -1,688 +1,991 @@
-"""Reference implementations and hidden-check helpers for chapter 03 (instructors only).
+"""Hidden checks of chapter 03 (instructors only), run by the grader outside the student's kernel.
 
-Hidden test cells load this file fresh with ``course_lib.grading.load_reference("03_dqn")``.
-It holds the reference pieces of DQN and its improvements, the known mistakes (what a typical wrong
-answer returns, so that a failing check can name it) and one ``hidden_<exercise>`` per exercise.
+The reference of every exercise is the instructor's solution cell, extracted into
+``solution_03_dqn.py`` (``python -m autograder.verdict.extract 03_dqn``). This file holds what is
+*not* the solution: seeded inputs (networks, batches, transitions), the probes of each exercise
+(hand-worked sequences and random cases, compared with the reference), and the registry of known
+mistakes, each written once as an edit of the solution.
+
 Notebook 03a: ReplayBuffer, linear_epsilon, td_target, huber_loss, dqn_update.
 Notebook 03b: double_dqn_target, dueling_aggregate, SumTree, importance_weights.
+
+dqn_update calls the student's huber_loss. A reference piece crosses as data (a tensor without the
+graph that reaches the network), so it cannot stand in for huber_loss inside a gradient step;
+instead each dqn_update probe also asks the student's huber_loss about a fixed battery of errors:
+where it disagrees with the reference (a huber_loss mistake, graded by its own exercise), dqn_update
+is judged on what does not depend on the Huber loss (TD errors, the loss as the weighted mean of the
+student's own huber_loss, a step taken in the right order, inputs untouched).
 """
 from __future__ import annotations
 
-import copy
-import warnings
+import numpy as np
+import torch
+
+from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff
+from autograder.verdict.wire import Net, Optim, Proxy, Raised, Record
+
+CHAPTER = "03_dqn"
+PREAMBLE = '''import copy
 from collections import namedtuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+# Given in 03a (not an exercise): the batch of transitions the replay buffer returns.
 Batch = namedtuple("Batch", "obs actions rewards next_obs terminated truncated weights indices",
-                   defaults=(None, None))
+                   defaults=(None, None))'''
 
-# ---------------------------------------------------------------- references: 03a
+FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
 
-
-class ReplayBuffer:
-    def __init__(self, capacity, obs_dim, seed=0):
-        self.capacity = int(capacity)
-        self.obs = np.zeros((capacity, obs_dim), dtype=np.float32)
-        self.next_obs = np.zeros((capacity, obs_dim), dtype=np.float32)
-        self.actions = np.zeros(capacity, dtype=np.int64)
-        self.rewards = np.zeros(capacity, dtype=np.float32)
-        self.terminated = np.zeros(capacity, dtype=np.float32)
-        self.truncated = np.zeros(capacity, dtype=np.float32)
-        self.pos, self.size = 0, 0
-        self.rng = np.random.default_rng(seed)
-
-    def add(self, obs, action, reward, next_obs, terminated, truncated):
-        i = self.pos
-        self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward
-        self.next_obs[i], self.terminated[i], self.truncated[i] = next_obs, terminated, truncated
-        self.pos = (self.pos + 1) % self.capacity
-        self.size = min(self.size + 1, self.capacity)
-
-    def __len__(self):
-        return self.size
-
-    def get(self, indices):
-        idx = np.asarray(indices, dtype=np.int64)
-        return Batch(torch.as_tensor(self.obs[idx]), torch.as_tensor(self.actions[idx]),
-                     torch.as_tensor(self.rewards[idx]), torch.as_tensor(self.next_obs[idx]),
-                     torch.as_tensor(self.terminated[idx]), torch.as_tensor(self.truncated[idx]))
-
-    def sample(self, batch_size):
-        return self.get(self.rng.integers(0, self.size, size=batch_size))
+# ---------------------------------------------------------------- inputs
 
 
-def linear_epsilon(step, start, end, decay_steps):
-    return float(start + (end - start) * min(1.0, step / decay_steps))
+def net_state(rng: np.random.Generator, sizes, scale: float = 1.0) -> dict:
+    """Parameters of ``wire.Net(sizes)`` (names of an nn.Sequential with activations between)."""
+    state = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        state[f"{2 * i}.weight"] = (rng.normal(size=(n_out, n_in)) * scale / np.sqrt(n_in)).astype(np.float32)
+        state[f"{2 * i}.bias"] = (rng.normal(size=n_out) * 0.3 * scale).astype(np.float32)
+    return state
 
 
-def td_target(target_net, batch, gamma):
-    with torch.no_grad():
-        next_q = target_net(batch.next_obs).max(dim=1).values
-        return batch.rewards + gamma * (1.0 - batch.terminated) * next_q
+def make_net(rng, sizes, scale=1.0, activation="tanh") -> Net:
+    return Net(tuple(sizes), activation=activation, state=net_state(rng, sizes, scale))
 
 
-def huber_loss(errors, delta=1.0):
-    a = errors.abs()
-    return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))
-
-
-def dqn_update(online_net, optimizer, batch, targets, weights=None, max_grad_norm=10.0):
-    q = online_net(batch.obs).gather(1, batch.actions.long().unsqueeze(1)).squeeze(1)
-    td = targets - q
-    per_sample = huber_loss(td)
-    loss = per_sample.mean() if weights is None else (weights * per_sample).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    nn.utils.clip_grad_norm_(online_net.parameters(), max_grad_norm)
-    optimizer.step()
-    return float(loss.item()), td.detach()
-
-
-# ---------------------------------------------------------------- references: 03b
-
-
-def double_dqn_target(online_net, target_net, batch, gamma):
-    with torch.no_grad():
-        best = online_net(batch.next_obs).argmax(dim=1, keepdim=True)
-        next_q = target_net(batch.next_obs).gather(1, best).squeeze(1)
-        return batch.rewards + gamma * (1.0 - batch.terminated) * next_q
-
-
-def dueling_aggregate(value, advantages):
-    return value + advantages - advantages.mean(dim=1, keepdim=True)
-
-
-class SumTree:
-    def __init__(self, capacity):
-        self.capacity = int(capacity)
-        self.tree = np.zeros(2 * self.capacity)
-
-    def total(self):
-        return float(self.tree[1])
-
-    def update(self, indices, priorities):
-        nodes = np.asarray(indices, dtype=np.int64) + self.capacity
-        self.tree[nodes] = priorities
-        nodes = nodes // 2
-        while nodes[0] >= 1:   # all leaves are at the same depth: one level per iteration
-            self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes + 1]
-            nodes = nodes // 2
-
-    def find(self, values):
-        values = np.array(values, dtype=np.float64)
-        nodes = np.ones(len(values), dtype=np.int64)
-        while nodes[0] < self.capacity:
-            left = 2 * nodes
-            right = values >= self.tree[left]
-            values = np.where(right, values - self.tree[left], values)
-            nodes = left + right
-        return nodes - self.capacity
-
-
-def importance_weights(probs, n, beta):
-    w = (n * np.asarray(probs, dtype=np.float64)) ** (-beta)
-    return w / w.max()
-
-
-# ---------------------------------------------------------------- test inputs
-
-
-def make_mlp(seed, obs_dim=4, n_actions=3, hidden=16, scale=1.0):
-    """A small seeded MLP (B, obs_dim) -> (B, n_actions)."""
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Linear(obs_dim, hidden), nn.Tanh(), nn.Linear(hidden, n_actions))
-    if scale != 1.0:
-        with torch.no_grad():
-            for p in net.parameters():
-                p.mul_(scale)
-    return net
-
-
-def random_batch(rng, B, obs_dim=4, n_actions=3, p_term=0.3, p_trunc=0.3):
-    """A Batch of seeded random transitions with a mix of terminated and truncated steps."""
-    terminated = (rng.random(B) < p_term).astype(np.float32)
-    truncated = ((rng.random(B) < p_trunc) & (terminated == 0)).astype(np.float32)
+def random_batch(rng: np.random.Generator, B: int, obs_dim: int = 4, n_actions: int = 3) -> dict:
+    """Fields of a Batch of seeded transitions mixing terminated, truncated and ongoing steps."""
+    terminated = (rng.random(B) < 0.3).astype(np.float32)
+    truncated = ((rng.random(B) < 0.3) & (terminated == 0)).astype(np.float32)
     if B >= 3:  # at least one of each kind
-        terminated[0], truncated[0] = 1.0, 0.0
-        terminated[1], truncated[1] = 0.0, 1.0
-        terminated[2], truncated[2] = 0.0, 0.0
-    return Batch(obs=torch.as_tensor(rng.normal(size=(B, obs_dim)), dtype=torch.float32),
-                 actions=torch.as_tensor(rng.integers(0, n_actions, size=B), dtype=torch.int64),
-                 rewards=torch.as_tensor(rng.normal(size=B), dtype=torch.float32),
-                 next_obs=torch.as_tensor(rng.normal(size=(B, obs_dim)), dtype=torch.float32),
-                 terminated=torch.as_tensor(terminated), truncated=torch.as_tensor(truncated))
+        terminated[:3], truncated[:3] = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+    return {"obs": torch.as_tensor(rng.normal(size=(B, obs_dim)), dtype=torch.float32),
+            "actions": torch.as_tensor(rng.integers(0, n_actions, size=B), dtype=torch.int64),
+            "rewards": torch.as_tensor(rng.normal(size=B), dtype=torch.float32),
+            "next_obs": torch.as_tensor(rng.normal(size=(B, obs_dim)), dtype=torch.float32),
+            "terminated": torch.as_tensor(terminated), "truncated": torch.as_tensor(truncated),
+            "weights": None, "indices": None}
 
 
-def _clone_batch(batch):
-    return Batch(*[None if t is None else t.clone() for t in batch])
+def record(fields: dict) -> Record:
+    return Record("Batch", dict(fields))
 
 
-def _same_batch(a, b) -> bool:
-    return all((x is None and y is None) or torch.equal(x, y) for x, y in zip(a, b))
+# ---------------------------------------------------------------- traces
 
 
-def _quiet():
-    """Hidden checks must not write to stderr (nbgrader scores such a cell 0)."""
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore")
-    return ctx
+def _tensor(x) -> tuple:
+    """A result as (kind, shape, requires_grad, float64 values)."""
+    if isinstance(x, torch.Tensor):
+        return (f"torch.{str(x.dtype).split('.')[-1]}", tuple(x.shape), bool(x.requires_grad),
+                x.detach().double().numpy())
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return (f"numpy {x.dtype}", x.shape, False, x.astype(np.float64))
+    return (type(x).__name__, None, False, None)
 
 
-# ---------------------------------------------------------------- hidden checks: 03a
-# ``checks`` is a fresh copy of course_lib.checks, attached by course_lib.grading.load_reference.
+def _changed(before, after) -> bool:
+    """Whether a tensor, a record's fields or a module's parameters differ after the call."""
+    if before is None:
+        return after is not None
+    if isinstance(before, Record):
+        fields = list(before.fields.values())
+        return not isinstance(after, tuple) or len(after) != len(fields) or any(
+            _changed(b, a) for b, a in zip(fields, after))
+    if isinstance(before, Net):
+        return any(not np.array_equal(before.state[k], after["state"].get(k)) for k in before.state)
+    if isinstance(before, torch.Tensor):
+        return not isinstance(after, torch.Tensor) or not torch.equal(before.detach(), after.detach())
+    return diff(after, before, 0.0, 0.0) is not None
 
 
-def _transition(k, obs_dim):
-    """Transition number k of the buffer checks: every field encodes k."""
+def _first_problem(label: str, checks) -> str | None:
+    """``checks``: (what, got, expected, atol, message or None) in the order they are judged."""
+    for what, g, e, atol, message in checks:
+        problem = diff(g, e, atol, atol, what)
+        if problem:
+            return f"{label}: {message}" if message else f"{label}: {problem}"
+    return None
+
+
+def _tensor_checks(what: str, got: tuple, expected: tuple, atol: float, sign_hint: str = "") -> list:
+    return [(f"{what} (its type)", got[0], expected[0], 0,
+             f"{what} must be a {expected[0]} tensor, got {got[0]}"),
+            (f"{what} (its shape)", got[1], expected[1], 0,
+             f"{what} must have shape {expected[1]}, got {got[1]}"),
+            (f"{what} (values)", got[3], expected[3], atol, None)]
+
+
+def _no_grad_check(what: str, got: tuple, expected: tuple) -> list:
+    return [(f"{what} requires_grad", got[2], expected[2], 0,
+             f"{what} carries gradient (requires_grad=True): compute it under torch.no_grad() or "
+             ".detach() it; otherwise the loss's gradient also flows into the network that made it")
+            if not expected[2] else
+            (f"{what} requires_grad", got[2], expected[2], 0,
+             f"{what} must stay differentiable (no .detach(), .item(), numpy or torch.tensor(...) inside)")]
+
+
+def _inputs_check(got: list, expected: list) -> list:
+    return [("inputs changed", got, expected, 0,
+             f"changed {', '.join(got) if got else 'nothing'} in place (the caller's data must not change)")]
+
+
+# ---------------------------------------------------------------- ReplayBuffer
+
+
+def _transition(k: int, obs_dim: int):
+    """Transition number k of the buffer checks: every field encodes k (reward k + 1)."""
     obs = np.full(obs_dim, float(k), dtype=np.float32) + np.arange(obs_dim, dtype=np.float32) / 10
-    return (obs, k % 3, float(k + 1), obs + 100.0, k % 2 == 1, k % 3 == 0)
+    return [obs, k % 3, float(k + 1), obs + 100.0, k % 2 == 1, k % 3 == 0]
 
 
-def _expected_rows(ks, obs_dim):
-    rows = [_transition(k, obs_dim) for k in ks]
-    return dict(obs=np.stack([r[0] for r in rows]), actions=[r[1] for r in rows], rewards=[r[2] for r in rows],
-                next_obs=np.stack([r[3] for r in rows]), terminated=[float(r[4]) for r in rows],
-                truncated=[float(r[5]) for r in rows])
-
-
-def hidden_ReplayBuffer(cls) -> None:
-    ctx = _quiet()
-    try:
-        _hidden_replay(cls)
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def _hidden_replay(cls) -> None:
-    for obs_dim in (1, 4):
-        buf = cls(capacity=4, obs_dim=obs_dim, seed=0)
-        checks.check_close(len(buf), 0, "len of an empty buffer")
-        for k in range(2):
-            buf.add(*_transition(k, obs_dim))
-        checks.check_close(len(buf), 2, "len after 2 adds to a buffer of capacity 4")
-        for k in range(2, 10):
-            buf.add(*_transition(k, obs_dim))
-        checks.check_close(len(buf), 4, "len after 10 adds to a buffer of capacity 4",
-                           mistakes={"len counts every add, not the transitions kept": 10})
-        got = buf.get(np.arange(4))
-        want = _expected_rows([8, 9, 6, 7], obs_dim)  # transition k lives in slot k % 4
-        checks.check_close(got.rewards, want["rewards"], f"rewards of slots 0-3 after 10 adds (capacity 4, obs_dim={obs_dim})",
-                           mistakes={"the buffer stopped storing once full (no wrap-around)": [1.0, 2.0, 3.0, 4.0],
-                                     "the write position is off by one": [10.0, 7.0, 8.0, 9.0],
-                                     "the write position is off by one (other way)": [8.0, 9.0, 10.0, 7.0]})
-        for field in ("obs", "next_obs", "actions", "terminated", "truncated"):
-            checks.check_close(getattr(got, field), want[field], f"{field} of slots 0-3 after 10 adds (obs_dim={obs_dim})")
-        assert torch.is_tensor(got.obs) and got.obs.dtype == torch.float32, \
-            f"get(...).obs must be a float32 torch tensor, got {type(got.obs).__name__} {getattr(got.obs, 'dtype', '')}"
-        checks.check_shape(got.obs, (4, obs_dim), "get(4 slots).obs")
-        checks.check_shape(got.next_obs, (4, obs_dim), "get(4 slots).next_obs")
-        for field, dtype in (("actions", torch.int64), ("rewards", torch.float32), ("terminated", torch.float32),
-                             ("truncated", torch.float32)):
-            value = getattr(got, field)
-            assert torch.is_tensor(value) and value.dtype == dtype, \
-                f"get(...).{field} must be a {dtype} tensor, got {type(value).__name__} {getattr(value, 'dtype', '')}"
-            checks.check_shape(value, (4,), f"get(4 slots).{field}")
-        assert getattr(got, "weights", None) is None and getattr(got, "indices", None) is None, \
-            "a uniform buffer's Batch leaves weights and indices as None"
-        one = buf.sample(1)
-        checks.check_shape(one.obs, (1, obs_dim), "sample(1).obs")
-        checks.check_shape(one.rewards, (1,), "sample(1).rewards")
-
-    # samples only from stored transitions, uniformly, rows consistent, newest included
-    buf = cls(capacity=100, obs_dim=3, seed=5)
-    for k in range(3):
-        buf.add(*_transition(k, 3))
-    draws = [buf.sample(64) for _ in range(94)]  # 6016 draws
-    rewards = torch.cat([b.rewards for b in draws]).numpy()
-    if (rewards == 0).any():
-        raise AssertionError("sample drew empty slots (reward 0, never stored): draw indices among the "
-                             "len(self) stored transitions, not among all capacity slots")
-    counts = np.array([(rewards == k + 1).sum() for k in range(3)])
-    if counts[2] == 0:
-        raise AssertionError("the newest stored transition is never sampled: an off-by-one in the sampling "
-                             "range (rng.integers(0, n) already excludes n)")
-    freq = counts / counts.sum()
-    assert np.all(np.abs(freq - 1 / 3) <= 0.1), (
-        f"with 3 stored transitions each should be drawn about 1/3 of the time; frequencies {freq.round(3).tolist()}")
-    for b in draws[:5]:
-        k = b.rewards.numpy() - 1
-        checks.check_close(b.obs[:, 0], k, "sampled obs[:, 0] against the sampled rewards (rows must come from "
-                           "the same transition: use the same indices for every field)")
-        checks.check_close(b.next_obs[:, 0], k + 100, "sampled next_obs[:, 0] against the sampled rewards")
-        checks.check_close(b.actions, k % 3, "sampled actions against the sampled rewards")
-    big = buf.sample(64)
-    checks.check_shape(big.obs, (64, 3), "sample(64).obs")
-
-    # after wrap-around: the 4 newest of 10
-    buf = cls(capacity=4, obs_dim=2, seed=1)
-    for k in range(10):
-        buf.add(*_transition(k, 2))
-    seen = set(torch.cat([buf.sample(50).rewards for _ in range(10)]).tolist())
-    assert seen == {7.0, 8.0, 9.0, 10.0}, (
-        f"after 10 adds to capacity 4, samples must be among transitions 6-9 (rewards 7-10) and include all "
-        f"of them; got rewards {sorted(seen)}")
-
-    # the same seed gives the same samples (self.rng is the only randomness)
-    a, b = cls(capacity=50, obs_dim=2, seed=11), cls(capacity=50, obs_dim=2, seed=11)
-    for k in range(30):
-        a.add(*_transition(k, 2))
-        b.add(*_transition(k, 2))
-    np.random.seed(1)
-    ra = a.sample(20).rewards
-    np.random.seed(2)
-    torch.manual_seed(2)
-    rb = b.sample(20).rewards
-    assert torch.equal(ra, rb), ("two buffers with the same seed and contents gave different samples: draw "
-                                 "the indices with self.rng = np.random.default_rng(seed)")
-
-
-def hidden_linear_epsilon(fn) -> None:
-    rng = np.random.default_rng(2)
-    cases = [(0, 1.0, 0.05, 1000), (1000, 1.0, 0.05, 1000), (5000, 1.0, 0.05, 1000), (250, 0.5, 0.1, 500),
-             (7, 0.0, 1.0, 10), (30, 0.0, 1.0, 10)]
-    for _ in range(24):
-        decay = int(rng.integers(1, 20_000))
-        cases.append((int(rng.integers(0, 3 * decay + 1)), float(rng.uniform(0.2, 1)), float(rng.uniform(0, 0.2)), decay))
-    for step, start, end, decay in cases:
-        got = fn(step, start, end, decay)
-        checks.check_type(got, float, f"linear_epsilon({step}, {start:.3f}, {end:.3f}, {decay})")
-        frac = step / decay
-        checks.check_close(got, linear_epsilon(step, start, end, decay),
-                           f"linear_epsilon({step}, start={start:.3f}, end={end:.3f}, decay_steps={decay})",
-                           atol=1e-9, rtol=1e-9,
-                           mistakes={"epsilon keeps changing after decay_steps (clip the fraction at 1)":
-                                     start + (end - start) * frac,
-                                     "start and end swapped": end + (start - end) * min(1.0, frac),
-                                     "exponential instead of linear decay": start * (end / start) ** min(1.0, frac)
-                                     if start > 0 and end > 0 else float("nan")})
-
-
-def td_mistakes(target_net, batch, gamma):
-    with torch.no_grad():
-        q = target_net(batch.next_obs)
-        done = torch.clamp(batch.terminated + batch.truncated, max=1.0)
-        return {
-            "no terminal mask: bootstrapping through terminated steps": batch.rewards + gamma * q.max(1).values,
-            "truncated treated as terminal (the mask must use terminated only: a time limit is not the end "
-            "of the task)": batch.rewards + gamma * (1 - done) * q.max(1).values,
-            "gamma missing from the bootstrap term": batch.rewards + (1 - batch.terminated) * q.max(1).values,
-            "mean over actions instead of max": batch.rewards + gamma * (1 - batch.terminated) * q.mean(1),
-            "min over actions instead of max": batch.rewards + gamma * (1 - batch.terminated) * q.min(1).values,
-            "the mask is inverted (1 - terminated bootstraps only at the end)":
-                batch.rewards + gamma * batch.terminated * q.max(1).values,
-        }
-
-
-def _check_no_grad(y, nets, name):
-    if torch.is_tensor(y) and (y.requires_grad or y.grad_fn is not None):
-        raise AssertionError(f"{name}: the target carries gradient (requires_grad=True): compute it under "
-                             "torch.no_grad() or .detach() it. Otherwise the loss's gradient also flows into the "
-                             "network that made the target, and the target moves towards the prediction.")
-    for net in nets:
-        for p in net.parameters():
-            if p.grad is not None and p.grad.abs().sum() > 0:
-                raise AssertionError(f"{name}: gradients reached the target network's parameters")
-
-
-def hidden_td_target(fn) -> None:
-    ctx = _quiet()
-    try:
-        rng = np.random.default_rng(303)
-        for i, B in enumerate([1, 7, 64] * 4):
-            n_actions = 2 + i % 3
-            net = make_mlp(100 + i, n_actions=n_actions, scale=3.0)
-            batch = random_batch(rng, B, n_actions=n_actions)
-            keep = _clone_batch(batch)
-            gamma = float(rng.uniform(0.5, 0.999))
-            state = copy.deepcopy(net.state_dict())
-            y = fn(net, batch, gamma)
-            assert torch.is_tensor(y), f"td_target must return a torch tensor, got {type(y).__name__}"
-            checks.check_shape(y, (B,), f"td_target(...) for a batch of {B}")
-            _check_no_grad(y, [net], f"td_target (batch of {B})")
-            assert _same_batch(batch, keep), "td_target changed the batch in place (e.g. rewards += ...): build a new tensor"
-            assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items()), \
-                "td_target changed the target network's parameters"
-            checks.check_close(y, td_target(net, batch, gamma), f"targets (random batch #{i}, B={B}, gamma={gamma:.3f})",
-                               atol=1e-5, rtol=1e-5, mistakes=td_mistakes(net, batch, gamma))
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def huber_mistakes(x, delta):
-    a = x.abs()
-    return {
-        "squared error everywhere (0.5 x^2)": 0.5 * x ** 2,
-        "x^2 without the factor 1/2": torch.where(a <= delta, x ** 2, delta * (a - 0.5 * delta)),
-        "absolute error everywhere": a,
-        "the linear part misses the factor delta (that is smooth_l1 with beta=delta)":
-            torch.where(a <= delta, 0.5 * x ** 2 / delta, a - 0.5 * delta),
-        "the linear part is delta * |x| (without - delta/2: the two pieces do not meet)":
-            torch.where(a <= delta, 0.5 * x ** 2, delta * a),
-    }
-
-
-def hidden_huber_loss(fn) -> None:
-    ctx = _quiet()
-    try:
-        gen = torch.Generator().manual_seed(404)
-        for shape in ((64,), (5, 3)):
-            for delta in (0.5, 1.0, 2.0, 10.0):
-                x = (torch.randn(shape, generator=gen) * 3 * delta).requires_grad_(True)
-                x_ref = x.detach().clone().requires_grad_(True)
-                got = fn(x, delta=delta) if delta != 1.0 else fn(x)
-                assert torch.is_tensor(got), f"huber_loss must return a tensor, got {type(got).__name__}"
-                checks.check_shape(got, shape, f"huber_loss of errors of shape {shape} (elementwise, no mean)")
-                want = huber_loss(x_ref, delta)
-                checks.check_close(got, want, f"huber_loss(x, delta={delta}) on {shape} errors", atol=1e-6, rtol=1e-6,
-                                   mistakes=huber_mistakes(x.detach(), delta))
-                assert got.requires_grad, "huber_loss must stay differentiable (no .detach(), .item() or numpy inside)"
-                got.sum().backward()
-                want.sum().backward()
-                checks.check_close(x.grad, x_ref.grad, f"gradient of huber_loss (delta={delta}): clip(x, -delta, delta)",
-                                   atol=1e-6, rtol=1e-6)
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def _update_variant(net, opt, batch, targets, weights, max_norm, loss_kind="huber", clip=True, use_weights=True,
-                    reduce="mean", pick="gather", zero_grad=True):
-    q_all = net(batch.obs)
-    q = q_all.gather(1, batch.actions.long().unsqueeze(1)).squeeze(1) if pick == "gather" else q_all.max(1).values
-    td = targets - q
-    per = huber_loss(td) if loss_kind == "huber" else 0.5 * td ** 2 if loss_kind == "mse" else td ** 2
-    if weights is not None and use_weights:
-        per = weights * per
-    loss = per.mean() if reduce == "mean" else per.sum()
-    if zero_grad:
-        opt.zero_grad()
-    loss.backward()
-    if clip:
-        nn.utils.clip_grad_norm_(net.parameters(), max_norm)
-    opt.step()
-    return float(loss.item()), td.detach()
-
-
-def _params(net):
-    return torch.cat([p.detach().flatten() for p in net.parameters()])
-
-
-def hidden_dqn_update(fn) -> None:
-    ctx = _quiet()
-    try:
-        _hidden_dqn_update(fn)
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def _hidden_dqn_update(fn) -> None:
-    rng = np.random.default_rng(505)
-    cases = [(1, False, "sgd", 10.0, 1.0), (8, True, "sgd", 10.0, 1.0), (64, False, "adam", 10.0, 1.0),
-             (64, True, "sgd", 0.5, 20.0), (8, False, "sgd", 0.5, 20.0), (64, True, "adam", 1.0, 5.0)]
-    for i, (B, weighted, opt_name, max_norm, target_scale) in enumerate(cases):
-        n_actions = 2 + i % 2
-        base = make_mlp(200 + i, n_actions=n_actions)
-        batch = random_batch(rng, B, n_actions=n_actions)
-        targets = torch.as_tensor(rng.normal(size=B) * target_scale, dtype=torch.float32)
-        weights = torch.as_tensor(rng.uniform(0.1, 1.0, size=B), dtype=torch.float32) if weighted else None
-        make_opt = (lambda p: torch.optim.SGD(p, lr=0.05)) if opt_name == "sgd" else (lambda p: torch.optim.Adam(p, lr=1e-2))
-
-        def fresh(stale=True):
-            net = copy.deepcopy(base)
-            opt = make_opt(net.parameters())
-            if stale:  # gradients left over from an earlier backward pass
-                for p in net.parameters():
-                    p.grad = torch.full_like(p, 0.7)
-            return net, opt
-
-        net, opt = fresh()
-        keep = _clone_batch(batch)
-        keep_targets = targets.clone()
-        out = fn(net, opt, batch, targets, weights, max_norm) if weighted or i % 2 else \
-            fn(net, opt, batch, targets, max_grad_norm=max_norm)
-        assert isinstance(out, tuple) and len(out) == 2, \
-            f"dqn_update must return a tuple (loss, td_errors), got {type(out).__name__}"
-        loss, td = out
-        checks.check_type(loss, float, "the loss returned by dqn_update (use loss.item())")
-        assert _same_batch(batch, keep) and torch.equal(targets, keep_targets), "dqn_update changed its inputs in place"
-        ref_net, ref_opt = fresh()
-        ref_loss, ref_td = _update_variant(ref_net, ref_opt, batch, targets, weights, max_norm)
-        name = f"case #{i} (B={B}, {opt_name}, weights={'yes' if weighted else 'no'}, max_grad_norm={max_norm})"
-
-        variants = {"squared error instead of Huber": dict(loss_kind="mse"),
-                    "gradient norm not clipped (clip_grad_norm_ before optimizer.step())": dict(clip=False),
-                    "sum instead of mean over the batch": dict(reduce="sum"),
-                    "max_a Q(s, a) instead of Q(s, a) of the taken action (use gather)": dict(pick="max"),
-                    "optimizer.zero_grad() missing: stale gradients were added to this step": dict(zero_grad=False)}
-        if weighted:
-            variants["the weights are ignored"] = dict(use_weights=False)
-        wrong_loss, wrong_params = {}, {}
-        for desc, kw in variants.items():
-            n2, o2 = fresh()
-            wl, _ = _update_variant(n2, o2, batch, targets, weights, max_norm, **kw)
-            wrong_loss[desc], wrong_params[desc] = wl, _params(n2)
-        checks.check_close(loss, ref_loss, f"loss, {name}", atol=1e-5, rtol=1e-5,
-                           mistakes={k: v for k, v in wrong_loss.items() if abs(v - ref_loss) > 1e-4})
-        assert torch.is_tensor(td) and not td.requires_grad, "td_errors must be a tensor without gradient (.detach())"
-        checks.check_shape(td, (B,), f"td_errors, {name}")
-        checks.check_close(td.abs(), ref_td.abs(), f"|td_errors| (targets - Q(s, a)), {name}", atol=1e-5, rtol=1e-5)
-        got_params, want_params = _params(net), _params(ref_net)
-        if checks.is_close(got_params, _params(base), atol=0, rtol=0):
-            raise AssertionError(f"{name}: the parameters did not change: call optimizer.step() after loss.backward()")
-        checks.check_close(got_params, want_params, f"parameters after the step, {name}", atol=1e-5, rtol=1e-4,
-                           mistakes={k: v for k, v in wrong_params.items() if not checks.is_close(v, want_params, 1e-5, 1e-4)})
-
-
-# ---------------------------------------------------------------- hidden checks: 03b
-
-
-def double_mistakes(online, target, batch, gamma):
-    with torch.no_grad():
-        qo, qt = online(batch.next_obs), target(batch.next_obs)
-        mask = 1.0 - batch.terminated
-        done = 1.0 - torch.clamp(batch.terminated + batch.truncated, max=1.0)
-        chosen = qt.gather(1, qo.argmax(1, keepdim=True)).squeeze(1)
-        return {
-            "max over the target network: that is plain DQN's target, not Double DQN's "
-            "(pick a' = argmax of the ONLINE network, then evaluate it with the TARGET network)":
-                batch.rewards + gamma * mask * qt.max(1).values,
-            "max over the online network (the online network must only choose a', the target network evaluates it)":
-                batch.rewards + gamma * mask * qo.max(1).values,
-            "roles swapped: a' chosen by the target network and evaluated by the online network":
-                batch.rewards + gamma * mask * qo.gather(1, qt.argmax(1, keepdim=True)).squeeze(1),
-            "no terminal mask: bootstrapping through terminated steps": batch.rewards + gamma * chosen,
-            "truncated treated as terminal (mask with terminated only)": batch.rewards + gamma * done * chosen,
-        }
-
-
-def hidden_double_dqn_target(fn) -> None:
-    ctx = _quiet()
-    try:
-        rng = np.random.default_rng(606)
-        for i, B in enumerate([1, 9, 64] * 4):
-            n_actions = 3 + i % 3
-            online = make_mlp(300 + i, n_actions=n_actions, scale=3.0)
-            target = make_mlp(400 + i, n_actions=n_actions, scale=3.0)
-            batch = random_batch(rng, B, n_actions=n_actions)
-            keep = _clone_batch(batch)
-            gamma = float(rng.uniform(0.5, 0.999))
-            states = [copy.deepcopy(online.state_dict()), copy.deepcopy(target.state_dict())]
-            y = fn(online, target, batch, gamma)
-            assert torch.is_tensor(y), f"double_dqn_target must return a torch tensor, got {type(y).__name__}"
-            checks.check_shape(y, (B,), f"double_dqn_target(...) for a batch of {B}")
-            _check_no_grad(y, [online, target], f"double_dqn_target (batch of {B})")
-            assert _same_batch(batch, keep), "double_dqn_target changed the batch in place"
-            for net, state in zip((online, target), states):
-                assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items()), \
-                    "double_dqn_target changed a network's parameters"
-            checks.check_close(y, double_dqn_target(online, target, batch, gamma),
-                               f"Double DQN targets (random batch #{i}, B={B}, {n_actions} actions, gamma={gamma:.3f})",
-                               atol=1e-5, rtol=1e-5, mistakes=double_mistakes(online, target, batch, gamma))
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def dueling_mistakes(value, adv):
-    out = {
-        "no mean subtraction (Q = V + A): V and A are not identifiable, any constant can move between them":
-            value + adv,
-        "max subtraction instead of the mean (the paper's first variant; this exercise asks for the mean)":
-            value + adv - adv.max(dim=1, keepdim=True).values,
-        "mean over the batch axis (dim=0) instead of over actions (dim=1)": value + adv - adv.mean(dim=0, keepdim=True),
-        "mean over all elements instead of over each row's actions": value + adv - adv.mean(),
-        "V missing": adv - adv.mean(dim=1, keepdim=True),
-    }
-    if adv.shape[0] == adv.shape[1]:
-        out["A.mean(dim=1) without keepdim=True: the (B,) means broadcast against (B, A) along the wrong axis"] = \
-            value + adv - adv.mean(dim=1)[None, :]
+def _batch(x):
+    """A Batch answer as plain data: each of the six fields as (kind, shape, values); weights and
+    indices must be None."""
+    if isinstance(x, Raised):
+        return x
+    if not isinstance(x, tuple) or len(x) < 6:
+        return f"not a Batch: {type(x).__name__}"
+    out = {f: _tensor(v)[:2] + (_tensor(v)[3],) for f, v in zip(FIELDS, x)}
+    out["weights, indices"] = tuple(x[6:8]) if len(x) >= 8 else "missing"
     return out
 
 
-def hidden_dueling_aggregate(fn) -> None:
-    ctx = _quiet()
+def _script_probe(label, kwargs, steps, cls="ReplayBuffer", norm=None, atol=1e-6, hint=""):
+    def run(s):
+        out = s.script(cls, kwargs, steps)
+        return [norm(step, x) if norm else x for step, x in zip(steps, out)]
+
+    def compare(got, expected):
+        done = []
+        for i, (step, g, e) in enumerate(zip(steps, got, expected)):
+            what = _describe(step)
+            problem = diff(g, e, atol, atol, what)
+            if problem:
+                before = f" (after {', '.join(done[-4:])}{' ...' if len(done) > 4 else ''})" if done else ""
+                return f"{label}: step {i + 1}{before}: {problem}{hint}"
+            done.append(what)
+        if len(got) != len(expected):
+            return f"{label}: expected {len(expected)} results, got {len(got)}"
+        return None
+    def key(trace):  # what a sample draws may depend on np.random's state: only its form must agree
+        if not isinstance(trace, list):
+            return trace
+        return [_form(x) if step[0] == "call" and step[1][0] == "sample" else x for step, x in zip(steps, trace)]
+    return Probe(label, run, compare, key=key, atol=atol, rtol=atol)
+
+
+def _form(batch):
+    if not isinstance(batch, dict):
+        return batch
+    return {k: v[:2] if isinstance(v, tuple) and len(v) == 3 else v for k, v in batch.items()}
+
+
+def _describe(step) -> str:
+    what, arg = step
+    if what == "attr":
+        return f".{arg}"
+    method, args = arg[0], arg[1]
+    if method == "add":
+        return f"add(transition with reward {args[2]:g})"
+    shown = ", ".join(_short(a) for a in args)
+    return f"{'len(buf)' if method == '__len__' else method + '(' + shown + ')'}"
+
+
+def _short(a) -> str:
+    if isinstance(a, np.ndarray):
+        items = ", ".join(f"{v:g}" for v in a.ravel()[:6])
+        return f"[{items}{', ...' if a.size > 6 else ''}]"
+    return repr(a)
+
+
+def _buffer_norm(step, x):
+    if isinstance(x, Raised):
+        return x
+    method = step[1][0] if step[0] == "call" else step[1]
+    if method in ("get", "sample"):
+        return _batch(x)
+    if method == "__len__":
+        return x if isinstance(x, (int, np.integer)) and not isinstance(x, bool) else f"not an int: {x!r:.40}"
+    return None  # add's return value is not part of the contract
+
+
+def _adds(ks, obs_dim):
+    return [("call", ("add", _transition(k, obs_dim))) for k in ks]
+
+
+LEN = ("call", ("__len__", []))
+
+
+def probes_ReplayBuffer() -> list[Probe]:
+    probes = []
+    for obs_dim in (1, 4):
+        steps = [LEN] + _adds(range(2), obs_dim) + [LEN] + _adds(range(2, 10), obs_dim) + [
+            LEN, ("call", ("get", [np.arange(4)])), ("call", ("get", [np.array([3, 0, 3])])),
+            ("call", ("get", [np.array([2])])), ("call", ("sample", [1]))]
+        probes.append(_script_probe(
+            f"ReplayBuffer(capacity=4, obs_dim={obs_dim}, seed=0): 10 adds (transition k has reward k + 1 and "
+            "lives in slot k % 4), len, get and sample", {"capacity": 4, "obs_dim": obs_dim, "seed": 0}, steps,
+            norm=_buffer_norm))
+    # wrap-around seen at every step: len and every slot after each add
+    steps = []
+    for k in range(8):
+        steps += _adds([k], 2) + [LEN, ("call", ("get", [np.arange(3)]))]
+    probes.append(_script_probe("ReplayBuffer(capacity=3, obs_dim=2): len and all three slots after each of 8 adds",
+                                {"capacity": 3, "obs_dim": 2, "seed": 1}, steps, norm=_buffer_norm))
+    # sampling: a sequence of samples, interleaved with adds, exactly as self.rng draws them
+    steps = _adds(range(5), 3) + [("call", ("sample", [7])), ("call", ("sample", [1]))] + _adds(range(5, 13), 3) + \
+        [("call", ("sample", [16])), LEN, ("call", ("sample", [16]))]
+    probes.append(_script_probe(
+        "ReplayBuffer(capacity=10, obs_dim=3, seed=11): samples between adds (the same seed draws the same slots)",
+        {"capacity": 10, "obs_dim": 3, "seed": 11}, steps, norm=_buffer_norm,
+        hint=" (sample draws its slots with self.rng = np.random.default_rng(seed), e.g. "
+             "self.rng.integers(0, len(self), size=batch_size), among the stored transitions only)"))
+    steps = _adds(range(6), 2) + [("call", ("sample", [12]))]
+    probes.append(_script_probe("ReplayBuffer(capacity=8, obs_dim=2) with the default seed (seed=0)",
+                                {"capacity": 8, "obs_dim": 2}, steps, norm=_buffer_norm))
+    probes.append(_uniform_probe())
+    probes.append(_wrapped_support_probe())
+    probes.append(_reproducible_probe())
+    return probes
+
+
+def _uniform_probe() -> Probe:
+    label = "ReplayBuffer(capacity=100, obs_dim=3) holding 3 transitions: 50 samples of 64"
+
+    def run(s):
+        out = s.script("ReplayBuffer", {"capacity": 100, "obs_dim": 3, "seed": 5},
+                       _adds(range(3), 3) + [("call", ("sample", [64]))] * 50)
+        if any(isinstance(x, Raised) for x in out):
+            return next(x for x in out if isinstance(x, Raised))
+        try:
+            draws = [tuple(np.asarray(f.detach().numpy() if isinstance(f, torch.Tensor) else f, dtype=np.float64)
+                           for f in b[:6]) for b in out[3:]]
+            rewards = np.concatenate([d[2] for d in draws])
+            counts = [int((rewards == k + 1).sum()) for k in range(3)]
+            freq = np.array(counts) / max(1, len(rewards))
+            consistent = all(np.allclose(d[0][:, 0], d[2] - 1) and np.allclose(d[3][:, 0], d[2] + 99)
+                             and np.allclose(d[1], (d[2] - 1) % 3) for d in draws)
+        except Exception as exc:
+            return Raised("UnreadableAnswer", f"{type(exc).__name__}: {exc}"[:200])
+        return {"stored only": sorted(set(rewards.tolist())) == [1.0, 2.0, 3.0] or sorted(set(rewards.tolist())),
+                "uniform": bool(np.all(np.abs(freq - 1 / 3) <= 0.1)) or freq.round(3).tolist(),
+                "rows consistent": consistent}
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        if got["stored only"] is not True:
+            return (f"{label}: sampled rewards {got['stored only']}, expected all of and only [1, 2, 3]: draw "
+                    "indices among the len(self) stored transitions (reward 0 is an empty slot; "
+                    "rng.integers(0, n) already excludes n)")
+        if got["uniform"] is not True:
+            return f"{label}: each transition should be drawn about 1/3 of the time; frequencies {got['uniform']}"
+        if got["rows consistent"] is not True:
+            return (f"{label}: the fields of a sampled row come from different transitions: use the same "
+                    "indices for every field")
+        return None
+    return Probe(label, run, compare)
+
+
+def _wrapped_support_probe() -> Probe:
+    label = "ReplayBuffer(capacity=4, obs_dim=2) after 10 adds: 10 samples of 50 are among the 4 newest"
+
+    def run(s):
+        out = s.script("ReplayBuffer", {"capacity": 4, "obs_dim": 2, "seed": 1},
+                       _adds(range(10), 2) + [("call", ("sample", [50]))] * 10)
+        if any(isinstance(x, Raised) for x in out):
+            return next(x for x in out if isinstance(x, Raised))
+        try:
+            return sorted({float(v) for b in out[10:] for v in np.asarray(b[2]).ravel()})
+        except Exception as exc:
+            return Raised("UnreadableAnswer", f"{type(exc).__name__}: {exc}"[:200])
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        if got != expected:
+            return f"{label}: sampled rewards {got}, expected all of and only {expected} (transitions 6-9)"
+        return None
+    return Probe(label, run, compare)
+
+
+def _reproducible_probe() -> Probe:
+    label = "two ReplayBuffer(capacity=50, obs_dim=2, seed=11) with the same 30 transitions sample the same"
+
+    def run(s):
+        steps = _adds(range(30), 2) + [("call", ("sample", [20]))] * 3
+        a = s.script("ReplayBuffer", {"capacity": 50, "obs_dim": 2, "seed": 11}, steps)
+        b = s.script("ReplayBuffer", {"capacity": 50, "obs_dim": 2, "seed": 11}, steps)
+        c = s.script("ReplayBuffer", {"capacity": 50, "obs_dim": 2, "seed": 12}, steps)
+        for x in a + b + c:
+            if isinstance(x, Raised):
+                return x
+        try:
+            ra, rb, rc = ([np.asarray(x[2]).tolist() for x in y[30:]] for y in (a, b, c))
+        except Exception as exc:
+            return Raised("UnreadableAnswer", f"{type(exc).__name__}: {exc}"[:200])
+        return {"same seed, same samples": ra == rb, "another seed, other samples": ra != rc}
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        if not got["same seed, same samples"]:
+            return (f"{label}: two buffers with the same seed and contents gave different samples: draw the "
+                    "indices with self.rng = np.random.default_rng(seed), not np.random or torch")
+        if not got["another seed, other samples"]:
+            return f"{label}: seed=11 and seed=12 gave the same samples: seed self.rng with the seed argument"
+        return None
+    return Probe(label, run, compare)
+
+
+# ---------------------------------------------------------------- linear_epsilon
+
+
+def probes_linear_epsilon() -> list[Probe]:
+    rng = np.random.default_rng(2)
+    cases = [(0, 1.0, 0.05, 1000), (1000, 1.0, 0.05, 1000), (5000, 1.0, 0.05, 1000), (250, 0.5, 0.1, 500),
+             (7, 0.0, 1.0, 10), (30, 0.0, 1.0, 10), (999, 1.0, 0.05, 1000), (1001, 1.0, 0.05, 1000),
+             (3, 0.8, 0.2, 7), (1, 1.0, 0.0, 1), (2, 1.0, 0.0, 1)]
+    for _ in range(24):
+        decay = int(rng.integers(1, 20_000))
+        cases.append((int(rng.integers(0, 3 * decay + 1)), float(rng.uniform(0.2, 1)), float(rng.uniform(0, 0.2)), decay))
+    probes = []
+    for step, start, end, decay in cases:
+        label = f"linear_epsilon({step}, start={start:.3f}, end={end:.3f}, decay_steps={decay})"
+
+        def run(s, args=(step, start, end, decay)):
+            v = s.call("linear_epsilon", *args).value
+            ok = isinstance(v, (float, np.floating))
+            return ("float" if ok else type(v).__name__, float(v) if ok else None)
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if got[0] != "float":
+                return f"{label}: expected a float, got a {got[0]}"
+            return diff(got[1], expected[1], 1e-9, 1e-9, label)
+        probes.append(Probe(label, run, compare, atol=1e-9, rtol=1e-9))
+    return probes
+
+
+# ---------------------------------------------------------------- td_target and double_dqn_target
+
+
+def _target_probe(fn, label, nets: list, fields: dict, gamma: float) -> Probe:
+    batch = record(fields)
+    args = nets + [batch, gamma]
+    names = [f"net #{i}" for i in range(len(nets))] + ["the batch"]
+
+    def run(s):
+        r = s.call(fn, *args)
+        changed = [n for n, a, after in zip(names, args, r.args_after) if _changed(a, after)]
+        return _tensor(r.value), changed
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        (g, gc), (e, ec) = got, expected
+        return _first_problem(label, _tensor_checks("the targets", g, e, 1e-5) + _no_grad_check("the targets", g, e)
+                              + _inputs_check(gc, ec))
+    return Probe(label, run, compare, atol=1e-5, rtol=1e-5)
+
+
+def probes_td_target() -> list[Probe]:
+    rng = np.random.default_rng(303)
+    probes = []
+    for i, B in enumerate([1, 7, 64] * 4):
+        n_actions = 2 + i % 3
+        net = make_net(rng, (4, 16, n_actions), scale=3.0)
+        fields = random_batch(rng, B, n_actions=n_actions)
+        if B == 1:
+            fields["terminated"][0], fields["truncated"][0] = float(i % 2), float(1 - i % 2)
+        gamma = float(rng.uniform(0.5, 0.999))
+        probes.append(_target_probe("td_target", f"td_target(target_net, batch, gamma={gamma:.3f}) on random "
+                                    f"batch #{i} (B={B}, {n_actions} actions)", [net], fields, gamma))
+    return probes
+
+
+def probes_double_dqn_target() -> list[Probe]:
+    rng = np.random.default_rng(606)
+    probes = []
+    for i, B in enumerate([1, 9, 64] * 4):
+        n_actions = 3 + i % 3
+        online = make_net(rng, (4, 16, n_actions), scale=3.0)
+        target = make_net(rng, (4, 16, n_actions), scale=3.0)
+        fields = random_batch(rng, B, n_actions=n_actions)
+        if B == 1:
+            fields["terminated"][0], fields["truncated"][0] = float(i % 2), float(1 - i % 2)
+        gamma = float(rng.uniform(0.5, 0.999))
+        probes.append(_target_probe("double_dqn_target", f"double_dqn_target(online_net, target_net, batch, "
+                                    f"gamma={gamma:.3f}) on random batch #{i} (B={B}, {n_actions} actions)",
+                                    [online, target], fields, gamma))
+    return probes
+
+
+# ---------------------------------------------------------------- huber_loss
+
+BATTERY = torch.tensor([-50.0, -6.0, -3.0, -2.0, -1.5, -1.0, -0.999, -0.5, -0.1, 0.0, 0.1, 0.5, 0.999, 1.0,
+                        1.001, 1.5, 2.0, 3.0, 6.0, 50.0])
+
+
+def probes_huber_loss() -> list[Probe]:
+    gen = torch.Generator().manual_seed(404)
+    cases = []
+    for shape in ((64,), (5, 3)):
+        for delta in (0.5, 1.0, 2.0, 10.0):
+            x = torch.randn(shape, generator=gen) * 3 * delta
+            x.view(-1)[:3] = torch.tensor([delta, -delta, 0.0])  # the kinks and the origin
+            cases.append((x, delta, delta != 1.0, True))
+    cases.append((BATTERY.clone(), 1.0, False, True))
+    cases.append((BATTERY.clone() * 0.7, 0.7, True, False))  # without requires_grad: in-place changes show
+    cases.append((torch.randn(4, 3, 2, generator=gen).double() * 4, 1.5, True, True))
+    cases.append((torch.tensor([1e4, -1e4, 1e-4]), 1.0, True, True))
+    probes = []
+    for x, delta, pass_delta, rg in cases:
+        shape = tuple(x.shape)
+        label = (f"huber_loss(errors of shape {shape}, {x.dtype}{', requires_grad' if rg else ''}"
+                 f"{f', delta={delta:g}' if pass_delta else ' (default delta)'})")
+
+        def run(s, x=x, delta=delta, pass_delta=pass_delta, rg=rg):
+            arg = x.clone().requires_grad_(rg)
+            r = s.call("huber_loss", arg, **({"delta": delta} if pass_delta else {}))
+            return _tensor(r.value), (["errors"] if _changed(arg, r.args_after[0]) else [])
+
+        def compare(got, expected, label=label, rg=rg):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            (g, gc), (e, ec) = got, expected
+            checks = _tensor_checks("the loss", g, e, 1e-6)
+            checks[1] = ("its shape", g[1], e[1], 0, f"the loss must have the errors' shape {e[1]} (elementwise, "
+                         f"no mean), got {g[1]}")
+            return _first_problem(label, checks + (_no_grad_check("the loss", g, e) if rg else [])
+                                  + _inputs_check(gc, ec))
+        probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-6))
+    return probes
+
+
+# ---------------------------------------------------------------- dqn_update
+
+
+class _OptimizerSpy:
+    """Stands in for the optimizer: records which of its methods the student's code calls."""
+
+    def __init__(self):
+        self.log = []
+
+    def zero_grad(self, *args, **kwargs):
+        self.log.append("zero_grad")
+
+    def step(self, *args, **kwargs):
+        self.log.append("step")
+
+
+def _huber_battery(s) -> tuple:
     try:
-        gen = torch.Generator().manual_seed(707)
-        for B, A in ((1, 2), (3, 3), (4, 4), (5, 3), (32, 6)):   # square cases first: a broadcasting bug is named
-            value = torch.randn(B, 1, generator=gen).requires_grad_(True)
-            adv = (torch.randn(B, A, generator=gen) * 2).requires_grad_(True)
-            v_ref, a_ref = value.detach().clone().requires_grad_(True), adv.detach().clone().requires_grad_(True)
-            keep_v, keep_a = value.detach().clone(), adv.detach().clone()
-            got = fn(value, adv)
-            assert torch.is_tensor(got), f"dueling_aggregate must return a tensor, got {type(got).__name__}"
-            checks.check_shape(got, (B, A), f"dueling_aggregate(value (B={B}, 1), advantages ({B}, {A}))")
-            assert torch.equal(value.detach(), keep_v) and torch.equal(adv.detach(), keep_a), \
-                "dueling_aggregate changed its inputs in place"
-            want = dueling_aggregate(v_ref, a_ref)
-            checks.check_close(got, want, f"Q of the dueling aggregation (B={B}, A={A})", atol=1e-6, rtol=1e-6,
-                               mistakes=dueling_mistakes(value.detach(), adv.detach()))
-            assert got.requires_grad, "dueling_aggregate must stay differentiable"
-            w = torch.randn(B, A, generator=gen)
-            (got * w).sum().backward()
-            (want * w).sum().backward()
-            checks.check_close(value.grad, v_ref.grad, f"gradient reaching the value stream (B={B}, A={A})", atol=1e-6)
-            checks.check_close(adv.grad, a_ref.grad, f"gradient reaching the advantage stream (B={B}, A={A})", atol=1e-6,
-                               hint="Is the mean detached? The mean subtraction is part of the model: gradients flow through it.")
-    finally:
-        ctx.__exit__(None, None, None)
+        return _tensor(s.call("huber_loss", BATTERY.clone().requires_grad_(True)).value)
+    except StudentRaised as exc:
+        return ("raised", str(exc.raised))
 
 
-def _find_variant(tree, capacity, values, strict=False, shift=0):
-    values = np.array(values, dtype=np.float64)
-    nodes = np.ones(len(values), dtype=np.int64)
-    while nodes[0] < capacity:
-        left = 2 * nodes
-        right = values > tree[left] if strict else values >= tree[left]
-        values = np.where(right, values - tree[left], values)
-        nodes = left + right
-    return nodes - capacity + shift
-
-
-def _tree_find_mistakes(ref, values):
-    return {
-        "at a value equal to the sum of the priorities to the left, find went left: compare with >= "
-        "(value >= left sum goes right, subtracting the left sum)": _find_variant(ref.tree, ref.capacity, values, strict=True),
-        "the leaf index is off by one (leaf i is node capacity + i)": _find_variant(ref.tree, ref.capacity, values, shift=-1),
-        "the leaf index is off by one (other way)": _find_variant(ref.tree, ref.capacity, values, shift=1),
-    }
-
-
-def hidden_SumTree(cls) -> None:
-    ctx = _quiet()
+def _update_call(s, state, sizes, opt, fields, targets, weights, max_norm, how, activation="tanh"):
+    """One dqn_update call; its trace (a dict)."""
+    net = Net(tuple(sizes), activation=activation, state=state)
+    batch = record(fields)
+    args = [net, opt, batch, targets]
+    kwargs = {}
+    if weights is not None:
+        args.append(weights)
+    if how == "positional":
+        args.append(max_norm)
+    elif how == "keyword":
+        kwargs["max_grad_norm"] = max_norm
     try:
-        _hidden_sumtree(cls)
-    finally:
-        ctx.__exit__(None, None, None)
+        r = s.call("dqn_update", *args, **kwargs)
+    except StudentRaised as exc:
+        return {"raised": exc.raised}
+    value = r.value
+    ok = isinstance(value, tuple) and len(value) == 2
+    loss, td = value if ok else (None, None)
+    names = ["the network", "the optimizer", "the batch", "the targets", "the weights"]
+    changed = [n for n, a, after in zip(names, args, r.args_after) if n not in ("the network", "the optimizer")
+               and _changed(a, after)]
+    module = r.args_after[0]
+    trace = {"returns": "a tuple (loss, td_errors)" if ok else f"a {type(value).__name__}",
+             "loss kind": "float" if isinstance(loss, (float, np.floating)) else type(loss).__name__,
+             "loss": float(loss) if isinstance(loss, (float, np.floating)) else None,
+             "td": _tensor(td), "changed": changed,
+             "params": {k: v.astype(np.float64) for k, v in module["state"].items()},
+             "moved": any(not np.array_equal(module["state"][k], state[k]) for k in state),
+             "grads": {k: None if v is None else v.astype(np.float64) for k, v in module["grads"].items()}}
+    # the loss as the (weighted) mean of the student's own huber_loss of the TD errors it returned
+    trace["own loss"] = None
+    if isinstance(td, torch.Tensor):
+        try:
+            h = s.call("huber_loss", td.detach().clone()).value
+            w = 1.0 if weights is None else weights.double()
+            trace["own loss"] = float((w * torch.as_tensor(h).detach().double()).mean())
+        except Exception:
+            pass
+    return trace
 
 
-def _hidden_sumtree(cls) -> None:
+def _update_problem(label, g, e, huber_ok, spy=False, first=True) -> str | None:
+    if "raised" in e:
+        return None
+    if "raised" in g:
+        return f"{label}: raised {g['raised']}"
+    checks = [("the result", g["returns"], e["returns"], 0,
+               f"dqn_update must return a tuple (loss, td_errors), got {g['returns']}"),
+              ("the loss's type", g["loss kind"], e["loss kind"], 0,
+               f"the loss must be a Python float (loss.item()), got a {g['loss kind']}")]
+    checks += _tensor_checks("td_errors", g["td"], e["td"], 1e-5)
+    if not huber_ok and not first:  # later updates start from parameters the student's huber_loss moved
+        checks = checks[:-1]
+    checks += [("td_errors requires_grad", g["td"][2], e["td"][2], 0,
+                "td_errors must be a tensor without gradient (.detach() it)")]
+    checks += _inputs_check(g["changed"], e["changed"])
+    if spy:
+        checks += [("the optimizer's calls", g["log"], e["log"], 0,
+                    f"the optimizer's methods were called as {g['log']}, expected {e['log']}: "
+                    "optimizer.zero_grad() first (gradients of earlier updates must not add up), then "
+                    "loss.backward(), clipping, and one optimizer.step()")]
+    if huber_ok:
+        checks += [("the loss", g["loss"], e["loss"], 1e-5, None)]
+        if spy:
+            checks += [("the gradients at optimizer.step()", g["grads"], e["grads"], 1e-5,
+                        None)]
+        else:
+            checks += [("moved", g["moved"], e["moved"], 0,
+                        "the parameters did not change: call optimizer.step() after loss.backward() "
+                        "(and zero the gradients before backward, not between backward and step)"),
+                       ("the parameters after the step", g["params"], e["params"], 2e-5, None)]
+    else:  # the student's huber_loss is wrong (its own exercise says so): what does not depend on it
+        checks += [("the loss", g["loss"], g["own loss"], 1e-5,
+                    "the loss is not the (weighted) mean of huber_loss(td_errors)")]
+        if not spy:
+            checks += [("moved", g["moved"], e["moved"], 0,
+                        "the parameters did not change: call optimizer.step() after loss.backward()")]
+    return _first_problem(label, checks)
+
+
+def _update_probe(label, steps, sizes, seed_state, spy=False, activation="tanh") -> Probe:
+    """``steps``: (opt, fields, targets, weights, max_norm, how) applied in sequence, each call
+    starting from the parameters the previous one left."""
+    def run(s):
+        huber = _huber_battery(s)
+        state, traces = seed_state, []
+        for opt, fields, targets, weights, max_norm, how in steps:
+            spy_obj = _OptimizerSpy() if spy else None
+            o = Proxy(spy_obj, ("zero_grad", "step")) if spy else opt
+            t = _update_call(s, state, sizes, o, fields, targets, weights, max_norm, how, activation)
+            if spy:
+                t["log"] = spy_obj.log
+            traces.append(t)
+            if "raised" in t or "params" not in t:
+                break
+            state = {k: v.astype(np.float32) for k, v in t["params"].items()}
+        return {"huber": huber, "steps": traces}
+
+    def compare(got, expected):
+        if isinstance(got, Raised):
+            return f"{label}: raised {got}"
+        huber_ok = diff(got["huber"], expected["huber"], 1e-6, 1e-6) is None
+        for i, (g, e) in enumerate(zip(got["steps"], expected["steps"])):
+            where = f"{label}, update {i + 1} of {len(expected['steps'])}" if len(expected["steps"]) > 1 else label
+            if not huber_ok and "raised" in g and (got["huber"][0] != expected["huber"][0] or not got["huber"][2]):
+                return None  # the student's huber_loss cannot be back-propagated: nothing to judge here
+            problem = _update_problem(where, g, e, huber_ok, spy, first=i == 0)
+            if problem:
+                return problem
+        if len(got["steps"]) != len(expected["steps"]):
+            return f"{label}: stopped after {len(got['steps'])} updates"
+        return None
+
+    def key(trace):
+        return trace if isinstance(trace, Raised) else [{k: v for k, v in t.items() if k != "own loss"}
+                                                         for t in trace["steps"]]
+    return Probe(label, run, compare, key=key, atol=2e-5, rtol=2e-5)
+
+
+def probes_dqn_update() -> list[Probe]:
+    rng = np.random.default_rng(505)
+    probes = []
+    # (B, weighted, optimizer, max_grad_norm, targets' scale, how max_grad_norm is passed, observations' scale):
+    # ReLU networks on large observations have gradient norms far above 10, so clipping at the default
+    # 10 and at small norms both matter, and clipping each value differs from clipping the norm
+    cases = [(1, False, "SGD", 10.0, 1.0, "default", 1.0), (8, True, "SGD", 10.0, 1.0, "positional", 1.0),
+             (64, False, "Adam", 10.0, 1.0, "keyword", 1.0), (64, True, "SGD", 0.5, 20.0, "positional", 1.0),
+             (8, False, "SGD", 0.5, 20.0, "keyword", 1.0), (64, True, "Adam", 1.0, 5.0, "positional", 1.0),
+             (16, False, "SGD", 10.0, 60.0, "default", 40.0), (16, True, "SGD", 0.5, 60.0, "keyword", 40.0),
+             (32, False, "Adam", 10.0, 60.0, "default", 40.0)]
+    for i, (B, weighted, kind, max_norm, scale, how, obs_scale) in enumerate(cases):
+        n_actions = 2 + i % 2
+        sizes = (4, 16, n_actions)
+        activation = "tanh" if obs_scale == 1.0 else "relu"
+        state = net_state(rng, sizes)
+        fields = random_batch(rng, B, n_actions=n_actions)
+        fields["obs"] = fields["obs"] * obs_scale
+        targets = torch.as_tensor(rng.normal(size=B) * scale, dtype=torch.float32)
+        weights = torch.as_tensor(rng.uniform(0.1, 1.0, size=B), dtype=torch.float32) if weighted else None
+        opt = Optim(kind, of=0, lr=(0.05 if obs_scale == 1.0 else 1e-3) if kind == "SGD" else 1e-2)
+        shown = {"default": "max_grad_norm left at its default 10", "positional": f"max_grad_norm={max_norm:g} "
+                 "passed by position", "keyword": f"max_grad_norm={max_norm:g}"}[how]
+        label = (f"dqn_update on random case #{i} (B={B}, {kind}, weights={'yes' if weighted else 'None'}, "
+                 f"{shown}, targets of scale {scale:g}, {activation} network, observations of scale {obs_scale:g})")
+        probes.append(_update_probe(label, [(opt, fields, targets, weights, max_norm, how)], sizes, state,
+                                    activation=activation))
+        if i in (3, 4, 6, 7):  # the gradients handed to optimizer.step(), and the order of the calls
+            probes.append(_update_probe(label.replace("dqn_update", "dqn_update with a spy optimizer", 1),
+                                        [(None, fields, targets, weights, max_norm, how)], sizes, state, spy=True,
+                                        activation=activation))
+    # three updates in sequence, each from the parameters the previous one left
+    sizes = (3, 8, 3)
+    state = net_state(rng, sizes)
+    steps = []
+    for j in range(3):
+        B = 12
+        fields = random_batch(rng, B, obs_dim=3, n_actions=3)
+        targets = torch.as_tensor(rng.normal(size=B) * 4, dtype=torch.float32)
+        weights = torch.as_tensor(rng.uniform(0.1, 1.0, size=B), dtype=torch.float32) if j == 1 else None
+        steps.append((Optim("SGD", of=0, lr=0.1), fields, targets, weights, 1.0, "keyword"))
+    probes.append(_update_probe("three dqn_update calls in sequence (SGD lr=0.1, max_grad_norm=1)", steps, sizes, state))
+    return probes
+
+
+# ---------------------------------------------------------------- dueling_aggregate
+
+
+def probes_dueling_aggregate() -> list[Probe]:
+    gen = torch.Generator().manual_seed(707)
+    probes = []
+    for B, A in ((1, 2), (3, 3), (4, 4), (5, 3), (2, 7), (32, 6), (1, 1)):
+        value = torch.randn(B, 1, generator=gen)
+        adv = torch.randn(B, A, generator=gen) * 2
+        for rg in ((True, True), (False, False), (False, True)):
+            if rg != (True, True) and B not in (3, 5):
+                continue
+            label = (f"dueling_aggregate(value ({B}, 1), advantages ({B}, {A}))"
+                     f"{'' if rg == (True, True) else ' with requires_grad=' + str(rg)}")
+
+            def run(s, value=value, adv=adv, rg=rg):
+                v, a = value.clone().requires_grad_(rg[0]), adv.clone().requires_grad_(rg[1])
+                r = s.call("dueling_aggregate", v, a)
+                changed = [n for n, x, after in zip(("value", "advantages"), (v, a), r.args_after) if _changed(x, after)]
+                return _tensor(r.value), changed
+
+            def compare(got, expected, label=label):
+                if isinstance(got, Raised):
+                    return f"{label}: raised {got}"
+                (g, gc), (e, ec) = got, expected
+                return _first_problem(label, _tensor_checks("Q", g, e, 1e-6) + _no_grad_check("Q", g, e)
+                                      + _inputs_check(gc, ec))
+            probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-6))
+    return probes
+
+
+# ---------------------------------------------------------------- SumTree
+
+
+def _tree_norm(step, x):
+    if isinstance(x, Raised):
+        return x
+    method = step[1][0] if step[0] == "call" else step[1]
+    if method == "total":
+        return float(x) if isinstance(x, (float, np.floating)) else f"not a float: {type(x).__name__}"
+    if method == "tree":
+        return np.asarray(x, dtype=np.float64) if isinstance(x, np.ndarray) else f"not an array: {type(x).__name__}"
+    if method == "find":
+        if not isinstance(x, np.ndarray):
+            return f"not an array: {type(x).__name__}"
+        return ("integer indices" if x.dtype.kind in "iu" else f"dtype {x.dtype}", x.shape, x.astype(np.float64))
+    return None  # update's return value is not part of the contract
+
+
+def probes_SumTree() -> list[Probe]:
     rng = np.random.default_rng(808)
+    probes = []
+    total, tree = ("call", ("total", [])), ("attr", "tree")
+
+    def find(values):
+        return ("call", ("find", [np.asarray(values, dtype=np.float64)]))
+
+    def update(idx, p):
+        return ("call", ("update", [np.asarray(idx, dtype=np.int64), np.asarray(p, dtype=np.float64)]))
+
     for capacity in (2, 8, 64, 1024):
-        tree, ref = cls(capacity), SumTree(capacity)
-        checks.check_close(tree.total(), 0.0, f"total() of an empty SumTree({capacity})")
-        assert hasattr(tree, "tree"), "the SumTree keeps its nodes in self.tree (an array of 2 * capacity floats)"
-        checks.check_shape(tree.tree, (2 * capacity,), f"SumTree({capacity}).tree")
         p = rng.integers(0, 6, size=capacity).astype(float)
         p[rng.integers(capacity)] = 3.0   # at least one positive priority
-        tree.update(np.arange(capacity), p.copy())
-        ref.update(np.arange(capacity), p.copy())
-        checks.check_type(tree.total(), (float, np.floating), "total()")
-        checks.check_close(tree.total(), p.sum(), f"total() after setting {capacity} priorities (capacity {capacity})",
-                           atol=1e-9, rtol=1e-12)
-        checks.check_close(np.asarray(tree.tree)[capacity:], p, f"the leaves tree[capacity:] (capacity {capacity})",
-                           atol=1e-12, mistakes={"leaves stored one slot to the left (leaf i must be node capacity + i)":
-                                                 np.r_[p[1:], 0.0]})
-        checks.check_close(np.asarray(tree.tree)[1:], ref.tree[1:], f"every internal node holds the sum of its two "
-                           f"children (capacity {capacity})", atol=1e-9)
         prefix = np.concatenate([[0.0], np.cumsum(p)])
         positive = np.flatnonzero(p > 0)
-        boundary = prefix[positive]                       # exactly the left edge of each positive leaf
-        inside = prefix[positive] + p[positive] * 0.5
-        last = np.array([p.sum() - 1e-9])
-        for name, values in (("values equal to the left edge of each leaf's interval", boundary),
-                             ("values inside each leaf's interval", inside), ("a value just below total()", last),
-                             ("seeded uniform values in [0, total)", rng.uniform(0, p.sum(), size=200))):
-            got = tree.find(values.copy())
-            checks.check_shape(got, values.shape, f"find({len(values)} values)")
-            got = np.asarray(got)
-            assert np.issubdtype(got.dtype, np.integer), f"find must return integer indices, got dtype {got.dtype}"
-            checks.check_close(got, ref.find(values), f"find: {name} (capacity {capacity})", atol=0, rtol=0,
-                               mistakes=_tree_find_mistakes(ref, values))
-            assert np.all(p[got] > 0), "find returned a leaf of priority 0: such a transition must never be sampled"
-        # partial updates, with repeated indices (same priority), then single updates as in add()
+        steps = [total, tree, update(np.arange(capacity), p), total]
+        if capacity <= 64:
+            steps.append(tree)
+        steps += [find(prefix[positive]), find(prefix[positive] + p[positive] * 0.5), find([p.sum() - 1e-9]),
+                  find(rng.uniform(0, p.sum(), size=200))]
+        # partial updates with repeated indices (same priority), then single updates as in add()
         for _ in range(3):
             k = int(rng.integers(1, capacity + 1))
             idx = rng.integers(0, capacity, size=k)
-            new = rng.integers(1, 9, size=capacity).astype(float)[idx]
-            new = {int(i): v for i, v in zip(idx, new)}
+            new = {int(i): float(v) for i, v in zip(idx, rng.integers(1, 9, size=k))}
             idx = np.array(list(new) + list(new)[:2], dtype=np.int64)
-            vals = np.array([new[int(i)] for i in idx])
-            tree.update(idx.copy(), vals.copy())
-            ref.update(idx.copy(), vals.copy())
-            p[idx] = vals
-            checks.check_close(tree.total(), p.sum(), f"total() after updating {len(idx)} leaves (capacity {capacity}): "
-                               "every ancestor of a changed leaf must be recomputed", atol=1e-9, rtol=1e-12)
-            values = rng.uniform(0, p.sum(), size=100)
-            checks.check_close(np.asarray(tree.find(values.copy())), ref.find(values), f"find after a partial update "
-                               f"(capacity {capacity})", atol=0, rtol=0, mistakes=_tree_find_mistakes(ref, values))
+            p[idx] = [new[int(i)] for i in idx]
+            steps += [update(idx, p[idx]), total, find(rng.uniform(0, p.sum(), size=100))]
         for j in range(5):
             i = int(rng.integers(capacity))
-            tree.update(np.array([i]), np.array([float(j + 1)]))
-            ref.update(np.array([i]), np.array([float(j + 1)]))
-            p[i] = j + 1
-        checks.check_close(tree.total(), p.sum(), f"total() after single-leaf updates (capacity {capacity})", atol=1e-9)
-    # the example of the notebook, with zeros around
-    tree = cls(8)
-    tree.update(np.arange(8), np.array([0, 3, 0, 0, 5, 0, 0, 0], dtype=float))
-    got = np.asarray(tree.find(np.array([0.0, 2.999, 3.0, 7.999])))
-    checks.check_close(got, [1, 1, 4, 4], "find([0, 2.999, 3, 7.999]) with priorities [0, 3, 0, 0, 5, 0, 0, 0]",
-                       atol=0, rtol=0)
+            p[i] = j + 1.5
+            steps += [update([i], [j + 1.5]), total]
+        steps += [find(np.concatenate([[0.0], np.cumsum(p)])[:-1]), find(rng.uniform(0, p.sum(), size=50))]
+        if capacity <= 64:
+            steps.append(tree)
+        probes.append(_script_probe(f"SumTree({capacity}): a sequence of updates (all leaves, some leaves with "
+                                    "repeated indices, single leaves), total(), tree and find()",
+                                    {"capacity": capacity}, steps, cls="SumTree", norm=_tree_norm, atol=1e-9))
+    steps = [update(np.arange(8), [0, 3, 0, 0, 5, 0, 0, 0]), find([0.0, 2.999, 3.0, 7.999]),
+             update([4], [0.0]), update([7], [2.0]), total, find([0.0, 2.999, 3.0, 4.5]), tree]
+    probes.append(_script_probe("SumTree(8) with priorities [0, 3, 0, 0, 5, 0, 0, 0], then leaf 4 set to 0 and leaf 7 "
+                                "to 2", {"capacity": 8}, steps, cls="SumTree", norm=_tree_norm, atol=1e-9))
+    return probes
 
 
-def weight_mistakes(probs, n, beta):
-    w = (n * probs) ** (-beta)
-    return {
-        "not normalized by the largest weight": w,
-        "normalized by the sum instead of the max": w / w.sum(),
-        "exponent +beta instead of -beta": (n * probs) ** beta / ((n * probs) ** beta).max(),
-        "normalized by the smallest weight instead of the largest": w / w.min(),
-    }
+# ---------------------------------------------------------------- importance_weights
 
 
-def hidden_importance_weights(fn) -> None:
+def probes_importance_weights() -> list[Probe]:
     rng = np.random.default_rng(909)
-    cases = [(np.array([0.5]), 10, 0.4), (np.array([0.1, 0.1, 0.1]), 30, 1.0), (np.array([0.01, 0.02, 0.04]), 50, 0.0)]
+    cases = [(np.array([0.5]), 10, 0.4), (np.array([0.1, 0.1, 0.1]), 30, 1.0), (np.array([0.01, 0.02, 0.04]), 50, 0.0),
+             (np.array([0.5, 0.25, 0.125]), 4, 0.5), (np.array([0.3, 0.001, 0.05]), 7, 0.7)]
     for _ in range(12):
         B = int(rng.integers(2, 65))
         n = int(rng.choice([10, 1000, 100_000]))
         probs = rng.dirichlet(np.ones(n) * 0.5)[:B] + 1e-9
         cases.append((probs, n, float(rng.choice([0.4, 0.7, 1.0]))))
+    probes = []
     for probs, n, beta in cases:
-        got = fn(probs.copy(), n, beta)
-        assert isinstance(got, np.ndarray), f"importance_weights must return a numpy array, got {type(got).__name__}"
-        checks.check_shape(got, probs.shape, f"importance_weights of {len(probs)} probabilities")
-        checks.check_close(got, importance_weights(probs, n, beta),
-                           f"importance weights (B={len(probs)}, n={n}, beta={beta})", atol=1e-9, rtol=1e-6,
-                           mistakes=weight_mistakes(probs, n, beta))
+        label = f"importance_weights({len(probs)} probabilities, n={n}, beta={beta})"
+
+        def run(s, probs=probs, n=n, beta=beta):
+            r = s.call("importance_weights", probs, n, beta)
+            return _tensor(r.value), (["probs"] if _changed(probs, r.args_after[0]) else [])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            (g, gc), (e, ec) = got, expected
+            checks = _tensor_checks("the weights", g, e, 1e-9)
+            checks[0] = ("the weights' type", g[0].split()[0], e[0].split()[0], 0,
+                         f"the weights must be a numpy array, got {g[0]}")
+            checks[2] = ("the weights", g[3], e[3], 1e-9, None)
+            return _first_problem(label, checks + _inputs_check(gc, ec))
+        probes.append(Probe(label, run, compare, atol=1e-9, rtol=1e-6))
+    return probes
+
+
+EXERCISES = [
+    Exercise("ReplayBuffer", probes_ReplayBuffer),
+    Exercise("linear_epsilon", probes_linear_epsilon),
+    Exercise("td_target", probes_td_target),
+    Exercise("huber_loss", probes_huber_loss),
+    # dqn_update calls huber_loss: see the module docstring for how a wrong huber_loss is kept apart
+    Exercise("dqn_update", probes_dqn_update),
+    Exercise("double_dqn_target", probes_double_dqn_target),
+    Exercise("dueling_aggregate", probes_dueling_aggregate),
+    Exercise("SumTree", probes_SumTree),
+    Exercise("importance_weights", probes_importance_weights),
+]
+
+# ---------------------------------------------------------------- known mistakes (each written once)
+
+MISTAKES = [
+    # ReplayBuffer
+    Mistake("ReplayBuffer", "len counts every add, not the transitions kept",
+            "self.size = min(self.size + 1, self.capacity)", "self.size = self.size + 1"),
+    Mistake("ReplayBuffer", "the buffer stops storing once full (no wrap-around)",
+            "self.pos = (self.pos + 1) % self.capacity", "self.pos = min(self.pos + 1, self.capacity - 1)"),
+    Mistake("ReplayBuffer", "sample draws among all capacity slots, empty ones too (draw among the len(self) stored)",
+            "self.rng.integers(0, self.size, size=batch_size)", "self.rng.integers(0, self.capacity, size=batch_size)"),
+    Mistake("ReplayBuffer", "sample never draws the newest transition (rng.integers(0, n) already excludes n)",
+            "self.rng.integers(0, self.size, size=batch_size)", "self.rng.integers(0, self.size - 1, size=batch_size)"),
+    Mistake("ReplayBuffer", "sample draws with np.random instead of self.rng (not reproducible from the seed)",
+            "self.rng.integers(0, self.size, size=batch_size)", "np.random.randint(0, self.size, size=batch_size)"),
+    Mistake("ReplayBuffer", "get returns numpy arrays, not torch tensors",
+            "return Batch(obs=torch.as_tensor(self.obs[idx]), actions=torch.as_tensor(self.actions[idx]),",
+            "return Batch(obs=self.obs[idx], actions=self.actions[idx],"),
+    Mistake("ReplayBuffer", "the actions are stored as floats (gather needs int64)",
+            "self.actions = np.zeros(capacity, dtype=np.int64)", "self.actions = np.zeros(capacity, dtype=np.float32)"),
+    Mistake("ReplayBuffer", "terminated and truncated swapped when stored",
+            "self.terminated[i] = float(terminated)\n        self.truncated[i] = float(truncated)",
+            "self.terminated[i] = float(truncated)\n        self.truncated[i] = float(terminated)"),
+    Mistake("ReplayBuffer", "next_obs stored as obs (the next observation is lost)",
+            "self.next_obs[i] = next_obs", "self.next_obs[i] = obs"),
+    Mistake("ReplayBuffer", "the write position advances before storing (off by one)",
+            "i = self.pos\n", "i = (self.pos + 1) % self.capacity\n"),
+    # linear_epsilon
+    Mistake("linear_epsilon", "epsilon keeps changing after decay_steps (clip the fraction at 1)",
+            "min(1.0, step / decay_steps)", "(step / decay_steps)"),
+    Mistake("linear_epsilon", "start and end swapped",
+            "start + (end - start) *", "end + (start - end) *"),
+    Mistake("linear_epsilon", "exponential instead of linear decay",
+            "float(start + (end - start) * min(1.0, step / decay_steps))",
+            "float(start * (end / start) ** min(1.0, step / decay_steps))"),
+    Mistake("linear_epsilon", "integer division (step // decay_steps): epsilon jumps from start to end",
+            "step / decay_steps", "step // decay_steps"),
+    Mistake("linear_epsilon", "returns a tensor or array, not a float",
+            "return float(start + (end - start) * min(1.0, step / decay_steps))",
+            "return np.array([start + (end - start) * min(1.0, step / decay_steps)])"),
+    # td_target
+    Mistake("td_target", "no terminal mask: bootstrapping through terminated steps",
+            "gamma * (1.0 - batch.terminated) * next_q", "gamma * next_q"),
+    Mistake("td_target", "truncated treated as terminal (the mask must use terminated only: a time limit is not the end "
+            "of the task)",
+            "gamma * (1.0 - batch.terminated) * next_q",
+            "gamma * (1.0 - torch.clamp(batch.terminated + batch.truncated, max=1.0)) * next_q"),
+    Mistake("td_target", "gamma missing from the bootstrap term",
+            "gamma * (1.0 - batch.terminated) * next_q", "(1.0 - batch.terminated) * next_q"),
+    Mistake("td_target", "mean over actions instead of max", ".max(dim=1).values", ".mean(dim=1)"),
+    Mistake("td_target", "min over actions instead of max", ".max(dim=1).values", ".min(dim=1).values"),
+    Mistake("td_target", "the index of the best action (argmax) instead of its value (max)",
+            ".max(dim=1).values", ".argmax(dim=1).float()"),
+    Mistake("td_target", "the mask is inverted (bootstraps only at the end of episodes)",
+            "(1.0 - batch.terminated)", "batch.terminated"),
+    Mistake("td_target", "the target carries gradient (compute it under torch.no_grad() or .detach() it)",
+            "    with torch.no_grad():\n        next_q = target_net(batch.next_obs).max(dim=1).values\n"
+            "        return batch.rewards",
+            "    if True:\n        next_q = target_net(batch.next_obs).max(dim=1).values\n        return batch.rewards"),
+    Mistake("td_target", "Q of the current observations (batch.obs) instead of the next ones (batch.next_obs)",
+            "target_net(batch.next_obs)", "target_net(batch.obs)"),
+    Mistake("td_target", "the batch's rewards are changed in place (rewards += ...)",
+            "return batch.rewards + gamma * (1.0 - batch.terminated) * next_q",
+            "return batch.rewards.add_(gamma * (1.0 - batch.terminated) * next_q)"),
+    # huber_loss
+    Mistake("huber_loss", "squared error everywhere (0.5 x^2)",
+            "torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))", "0.5 * errors ** 2"),
+    Mistake("huber_loss", "x^2 without the factor 1/2", "0.5 * errors ** 2", "errors ** 2"),
+    Mistake("huber_loss", "absolute error everywhere",
+            "torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))", "a"),
+    Mistake("huber_loss", "the linear part misses the factor delta (that is smooth_l1 with beta=delta)",
+            "torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+            "torch.where(a <= delta, 0.5 * errors ** 2 / delta, a - 0.5 * delta)"),
+    Mistake("huber_loss", "the linear part is delta * |x| (without - delta/2: the two pieces do not meet)",
+            "delta * (a - 0.5 * delta)", "delta * a"),
+    Mistake("huber_loss", "delta is ignored (always 1)",
+            "torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+            "torch.where(a <= 1.0, 0.5 * errors ** 2, 1.0 * (a - 0.5 * 1.0))"),
+    Mistake("huber_loss", "returns the mean (a scalar), not the elementwise loss",
+            "return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+            "return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta)).mean()"),
+    Mistake("huber_loss", "the loss is detached (no gradient flows back to the errors)",
+            "return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+            "return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta)).detach()"),
+    # dqn_update
+    Mistake("dqn_update", "squared error instead of Huber", "losses = huber_loss(td_errors)",
+            "losses = td_errors ** 2"),
+    Mistake("dqn_update", "gradient norm not clipped (clip_grad_norm_ before optimizer.step())",
+            "    torch.nn.utils.clip_grad_norm_(online_net.parameters(), max_grad_norm)\n", ""),
+    Mistake("dqn_update", "the gradients are clipped after optimizer.step() (too late)",
+            "    torch.nn.utils.clip_grad_norm_(online_net.parameters(), max_grad_norm)\n    optimizer.step()\n",
+            "    optimizer.step()\n    torch.nn.utils.clip_grad_norm_(online_net.parameters(), max_grad_norm)\n"),
+    Mistake("dqn_update", "each gradient value is clipped (clip_grad_value_) instead of the global norm",
+            "clip_grad_norm_(", "clip_grad_value_("),
+    Mistake("dqn_update", "max_grad_norm is ignored (always 10)",
+            "clip_grad_norm_(online_net.parameters(), max_grad_norm)", "clip_grad_norm_(online_net.parameters(), 10.0)"),
+    Mistake("dqn_update", "sum instead of mean over the batch",
+            "loss = losses.mean() if weights is None else (weights * losses).mean()",
+            "loss = losses.sum() if weights is None else (weights * losses).sum()"),
+    Mistake("dqn_update", "max_a Q(s, a) instead of Q(s, a) of the taken action (use gather)",
+            "q = online_net(batch.obs).gather(1, batch.actions.long().unsqueeze(1)).squeeze(1)",
+            "q = online_net(batch.obs).max(dim=1).values"),
+    Mistake("dqn_update", "optimizer.zero_grad() missing: gradients of earlier updates add up",
+            "    optimizer.zero_grad()\n", ""),
+    Mistake("dqn_update", "optimizer.step() missing: the network never changes", "    optimizer.step()\n", ""),
+    Mistake("dqn_update", "the weights are ignored", "(weights * losses).mean()", "losses.mean()"),
+    Mistake("dqn_update", "a weighted average (divided by the sum of the weights) instead of the mean of the "
+            "weighted losses", "(weights * losses).mean()", "(weights * losses).sum() / weights.sum()"),
+    Mistake("dqn_update", "the TD errors have the wrong sign (Q(s, a) - targets)",
+            "td_errors = targets - q", "td_errors = q - targets"),
+    Mistake("dqn_update", "the loss is returned as a tensor, not a float (use loss.item())",
+            "return float(loss.item()), td_errors.detach()", "return loss, td_errors.detach()"),
+    Mistake("dqn_update", "the TD errors are returned with gradient (.detach() them)",
+            "return float(loss.item()), td_errors.detach()", "return float(loss.item()), td_errors"),
+    # double_dqn_target
+    Mistake("double_dqn_target", "max over the target network: that is plain DQN's target, not Double DQN's (pick a' "
+            "= argmax of the ONLINE network, then evaluate it with the TARGET network)",
+            "next_q = target_net(batch.next_obs).gather(1, best).squeeze(1)",
+            "next_q = target_net(batch.next_obs).max(dim=1).values"),
+    Mistake("double_dqn_target", "max over the online network (the online network must only choose a', the target "
+            "network evaluates it)",
+            "next_q = target_net(batch.next_obs).gather(1, best).squeeze(1)",
+            "next_q = online_net(batch.next_obs).max(dim=1).values"),
+    Mistake("double_dqn_target", "roles swapped: a' chosen by the target network and evaluated by the online network",
+            "best = online_net(batch.next_obs).argmax(dim=1, keepdim=True)\n"
+            "        next_q = target_net(batch.next_obs).gather(1, best).squeeze(1)",
+            "best = target_net(batch.next_obs).argmax(dim=1, keepdim=True)\n"
+            "        next_q = online_net(batch.next_obs).gather(1, best).squeeze(1)"),
+    Mistake("double_dqn_target", "no terminal mask: bootstrapping through terminated steps",
+            "gamma * (1.0 - batch.terminated) * next_q", "gamma * next_q"),
+    Mistake("double_dqn_target", "truncated treated as terminal (mask with terminated only)",
+            "gamma * (1.0 - batch.terminated) * next_q",
+            "gamma * (1.0 - torch.clamp(batch.terminated + batch.truncated, max=1.0)) * next_q"),
+    Mistake("double_dqn_target", "gamma missing from the bootstrap term",
+            "gamma * (1.0 - batch.terminated) * next_q", "(1.0 - batch.terminated) * next_q"),
+    Mistake("double_dqn_target", "the target carries gradient (compute it under torch.no_grad())",
+            "    with torch.no_grad():\n        best", "    if True:\n        best"),
+    Mistake("double_dqn_target", "a' chosen on the current observations (batch.obs) instead of the next ones",
+            "best = online_net(batch.next_obs)", "best = online_net(batch.obs)"),
+    # dueling_aggregate
+    Mistake("dueling_aggregate", "no mean subtraction (Q = V + A): V and A are not identifiable, any constant can move "
+            "between them", "value + advantages - advantages.mean(dim=1, keepdim=True)", "value + advantages"),
+    Mistake("dueling_aggregate", "max subtraction instead of the mean (the paper's first variant; this exercise asks "
+            "for the mean)", "advantages.mean(dim=1, keepdim=True)", "advantages.max(dim=1, keepdim=True).values"),
+    Mistake("dueling_aggregate", "mean over the batch axis (dim=0) instead of over actions (dim=1)",
+            "advantages.mean(dim=1, keepdim=True)", "advantages.mean(dim=0, keepdim=True)"),
+    Mistake("dueling_aggregate", "mean over all elements instead of over each row's actions",
+            "advantages.mean(dim=1, keepdim=True)", "advantages.mean()"),
+    Mistake("dueling_aggregate", "V missing", "value + advantages - ", "advantages - "),
+    Mistake("dueling_aggregate", "A.mean(dim=1) without keepdim=True: the (B,) means broadcast against (B, A) along "
+            "the wrong axis", "advantages.mean(dim=1, keepdim=True)", "advantages.mean(dim=1)"),
+    Mistake("dueling_aggregate", "the result is detached (Q must stay differentiable)",
+            "return value + advantages - advantages.mean(dim=1, keepdim=True)",
+            "return (value + advantages - advantages.mean(dim=1, keepdim=True)).detach()"),
+    # SumTree
+    Mistake("SumTree", "at a value equal to the sum of the priorities to the left, find went left: compare with >= "
+            "(value >= left sum goes right, subtracting the left sum)", "values >= self.tree[left]",
+            "values > self.tree[left]"),
+    Mistake("SumTree", "find returns the node number, not the leaf index (leaf i is node capacity + i)",
+            "return nodes - self.capacity", "return nodes"),
+    Mistake("SumTree", "find does not subtract the left sum when it goes right",
+            "values = np.where(go_right, values - self.tree[left], values)", "values = values"),
+    Mistake("SumTree", "update adds the priority to the leaf instead of setting it",
+            "self.tree[nodes] = priorities", "self.tree[nodes] += priorities"),
+    Mistake("SumTree", "update repairs only the parents of the leaves, not every ancestor up to the root",
+            "while nodes[0] >= 1:", "if nodes[0] >= 1:"),
+    Mistake("SumTree", "update never recomputes the root (stops at node 2 and 3)",
+            "while nodes[0] >= 1:", "while nodes[0] > 1:"),
+    Mistake("SumTree", "total() sums every node (leaves and internal sums) instead of reading the root",
+            "return float(self.tree[1])", "return float(self.tree.sum())"),
+    Mistake("SumTree", "leaves stored one slot to the left (leaf i must be node capacity + i)",
+            "nodes = np.asarray(indices, dtype=np.int64) + self.capacity",
+            "nodes = np.asarray(indices, dtype=np.int64) + self.capacity - 1"),
+    # importance_weights
+    Mistake("importance_weights", "not normalized by the largest weight", "return w / w.max()", "return w"),
+    Mistake("importance_weights", "normalized by the sum instead of the max", "return w / w.max()",
+            "return w / w.sum()"),
+    Mistake("importance_weights", "exponent +beta instead of -beta", "** (-beta)", "** beta"),
+    Mistake("importance_weights", "normalized by the smallest weight instead of the largest", "return w / w.max()",
+            "return w / w.min()"),
+    Mistake("importance_weights", "beta ignored (always 1)", "** (-beta)", "** (-1.0)"),
+    Mistake("importance_weights", "probabilities not multiplied by n, but added", "(n * np.asarray", "(n + np.asarray"),
+]
+
+# ---------------------------------------------------------------- equivalent mutants
+# Mutants of the solution that no check can kill, because they do not change what the exercise
+# promises: (exercise, original line, mutated line or "*", why).
+
+EQUIVALENT_MUTANTS = [
+    ("huber_loss", "return torch.where(a <= delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+     "return torch.where(a < delta, 0.5 * errors ** 2, delta * (a - 0.5 * delta))",
+     "at |x| = delta both pieces equal delta^2 / 2"),
+    ("linear_epsilon", "return float(start + (end - start) * min(1.0, step / decay_steps))",
+     "return float(start + (end - start) * min(1, step / decay_steps))", "min(1, f) and min(1.0, f) give the same float"),
+]
