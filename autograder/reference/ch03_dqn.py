@@ -594,7 +594,8 @@ def _update_probe(label, steps, sizes, seed_state, spy=False, activation="tanh")
         huber_ok = diff(got["huber"], expected["huber"], 1e-6, 1e-6) is None
         for i, (g, e) in enumerate(zip(got["steps"], expected["steps"])):
             where = f"{label}, update {i + 1} of {len(expected['steps'])}" if len(expected["steps"]) > 1 else label
-            if not huber_ok and "raised" in g and (got["huber"][0] != expected["huber"][0] or not got["huber"][2]):
+            if (not huber_ok and "raised" in g and g["raised"].ename == "RuntimeError"
+                    and str(got["huber"][0]).startswith("torch") and not got["huber"][2]):
                 return None  # the student's huber_loss cannot be back-propagated: nothing to judge here
             problem = _update_problem(where, g, e, huber_ok, spy, first=i == 0)
             if problem:

@@ -1,0 +1,49 @@
+"""Chapter 03's checks where exercises build on one another: dqn_update calls the student's
+huber_loss, which cannot be replaced by a reference piece inside a gradient step (a piece crosses as
+data, without the graph), so dqn_update is judged apart from a wrong huber_loss."""
+from __future__ import annotations
+
+import pytest
+
+from autograder.verdict import converted_chapters, extract
+from autograder.verdict.core import Chapter
+
+pytestmark = pytest.mark.skipif("03_dqn" not in converted_chapters(), reason="chapter 03 not converted")
+
+
+@pytest.fixture(scope="module")
+def ch():
+    return Chapter("03_dqn")
+
+
+def _student(ch, code):
+    ns = extract.namespace(ch.text)
+    exec(code, ns)
+    return ch.student(ns)
+
+
+def test_a_huber_loss_without_gradient_costs_only_huber_loss(ch):
+    code = "def huber_loss(errors, delta=1.0):\n    return (0.5 * errors ** 2).detach()\n"
+    assert not ch.grade("huber_loss", _student(ch, code)).passed
+    assert ch.grade("dqn_update", _student(ch, code)).passed
+
+
+def test_an_unwritten_huber_loss_does_not_let_an_unwritten_dqn_update_pass(ch):
+    code = ("def huber_loss(errors, delta=1.0):\n    raise NotImplementedError()\n"
+            "def dqn_update(online_net, optimizer, batch, targets, weights=None, max_grad_norm=10.0):\n"
+            "    raise NotImplementedError()\n")
+    verdict = ch.grade("dqn_update", _student(ch, code))
+    assert not verdict.passed and "NotImplementedError" in verdict.message
+
+
+def test_a_wrong_dqn_update_still_fails_next_to_a_wrong_huber_loss(ch):
+    code = ("def huber_loss(errors, delta=1.0):\n    return 0.5 * errors ** 2\n"
+            "_right = dqn_update\n"
+            "def dqn_update(online_net, optimizer, batch, targets, weights=None, max_grad_norm=10.0):\n"
+            "    q = online_net(batch.obs).gather(1, batch.actions.long().unsqueeze(1)).squeeze(1)\n"
+            "    td = targets - q\n"
+            "    loss = huber_loss(td).sum()\n"
+            "    optimizer.zero_grad(); loss.backward(); optimizer.step()\n"
+            "    return float(loss.item()), td.detach()\n")
+    verdict = ch.grade("dqn_update", _student(ch, code))
+    assert not verdict.passed and "huber_loss(td_errors)" in verdict.message
