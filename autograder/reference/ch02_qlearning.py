@@ -774,4 +774,7 @@ MISTAKES = [
 EQUIVALENT_MUTANTS = [
     ("epsilon_greedy", "if rng.random() < epsilon:", "if rng.random() <= epsilon:",
      "differs only when the uniform draw equals epsilon exactly (probability 0)"),
+    ("epsilon_greedy", "best = np.flatnonzero(q_values == q_values.max())",
+     "best = np.flatnonzero(q_values >= q_values.max())",
+     "no value exceeds the max: >= selects exactly the actions == does (none at all if q holds a NaN, like ==)"),
 ]
