@@ -13,6 +13,9 @@ probes read the gradients of the values and of the returns (which must get none)
 exercise), and a local student (the reference itself, known mistakes, mutants) hands a reference
 piece's result back through ``copy.deepcopy``, which torch refuses for a tensor that is not a graph
 leaf (see the report of this conversion); the kernel's wire would have sent it as data.
+The gradient with respect to the logits is read by separate probes with ``entropy_coef=0`` and no
+reference piece (the notebook's own ``categorical_entropy`` then changes neither the loss nor its
+gradient; when the call raises, those probes pass and the others judge).
 ``categorical_entropy`` returns one value per row; its gradient probes call it on a single row
 (logits ``(A,)``, a 0-d result the wire back-propagates); an answer that cannot take a single row
 (it raises there) is not marked down by those probes, the contract promising batches only.
@@ -281,6 +284,43 @@ def probes_actor_critic_loss() -> list[Probe]:
                         "target that carries gradient is a classic silent bug)")
             return None
         probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    # The gradient with respect to the logits: entropy_coef = 0 and moderate logits, so that the notebook's
+    # own categorical_entropy (no reference piece here, see the module's docstring) changes neither the
+    # loss nor its gradient. If the call raises (an unfinished categorical_entropy, say), these probes
+    # pass: the probes above judge the exercise.
+    for i in range(4):
+        logits, actions, values, returns = case(int(rng.integers(2, 12)), int(rng.integers(2, 5)))
+        label = (f"the gradient of actor_critic_loss with respect to the logits (case #{i}, B={len(actions)}, "
+                 "value_coef=0.5, entropy_coef=0)")
+
+        def run(s, logits=logits, actions=actions, values=values, returns=returns):
+            args = (_t(logits, grad=True), torch.as_tensor(actions, dtype=torch.int64), _t(values, grad=True),
+                    _t(returns))
+            r = s.call("actor_critic_loss", *args, value_coef=0.5, entropy_coef=0.0, backward=True)
+            value = r.value
+            parts = ([_out(v) for v in value[:3]] if isinstance(value, (tuple, list)) and len(value) == 4 else
+                     {"kind": type(value).__name__})
+            return parts, _grad(r.args_after[0]), _grad(r.args_after[2])
+
+        def compare(got, expected, label=label):
+            if isinstance(got, Raised):
+                return None
+            parts, g_logits, g_values = got
+            if not isinstance(parts, list):
+                return f"{label}: return the tuple (loss, policy_loss, value_loss, entropy)"
+            for i, name in enumerate(("loss", "policy_loss", "value_loss")):
+                problem = _compare_out(f"{label}: {name}", parts[i], expected[0][i], 1e-5, 1e-5)
+                if problem:
+                    return problem
+            if g_logits is None:
+                return f"{label}: no gradient reached the logits (the actor would not learn)"
+            problem = diff(g_logits, expected[1], 1e-5, 1e-5, label)
+            if problem:
+                return problem
+            if g_values is None:
+                return f"{label}: no gradient reached the values (the critic would not learn)"
+            return diff(g_values, expected[2], 1e-5, 1e-5, f"{label}: (the values)")
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
     return probes
 
 
@@ -531,6 +571,8 @@ MISTAKES = [
             "(returns - values).pow(2)", "(returns - values.detach()).pow(2)"),
     Mistake("actor_critic_loss", "value_coef is ignored (the value loss enters with weight 1)",
             "value_coef * value_loss - entropy_coef * entropy\n", "value_loss - entropy_coef * entropy\n"),
+    Mistake("actor_critic_loss", "the log-probabilities are detached: the policy loss sends no gradient to the actor",
+            ".squeeze(-1)\n    policy_loss", ".squeeze(-1).detach()\n    policy_loss"),
     Mistake("worker_update", "the gradients are not clipped to max_grad_norm",
             "clip_grad_norm_(local_model.parameters(), max_grad_norm)",
             "clip_grad_norm_(local_model.parameters(), float('inf'))"),
