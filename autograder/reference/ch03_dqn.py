@@ -548,9 +548,9 @@ def _update_problem(label, g, e, huber_ok, spy=False, first=True) -> str | None:
     checks += _inputs_check(g["changed"], e["changed"])
     if spy:
         checks += [("the optimizer's calls", g["log"], e["log"], 0,
-                    f"the optimizer's methods were called as {g['log']}, expected {e['log']}: "
-                    "optimizer.zero_grad() first (gradients of earlier updates must not add up), then "
-                    "loss.backward(), clipping, and one optimizer.step()")]
+                    f"the optimizer was used as {g['log']}, expected {e['log']}: optimizer.zero_grad() first "
+                    "(gradients of earlier updates must not add up), then loss.backward(), clipping, and one "
+                    "optimizer.step()")]
     if huber_ok:
         checks += [("the loss", g["loss"], e["loss"], 1e-5, None)]
         if spy:
@@ -580,8 +580,11 @@ def _update_probe(label, steps, sizes, seed_state, spy=False, activation="tanh")
             spy_obj = _OptimizerSpy() if spy else None
             o = Proxy(spy_obj, ("zero_grad", "step")) if spy else opt
             t = _update_call(s, state, sizes, o, fields, targets, weights, max_norm, how, activation)
-            if spy:
-                t["log"] = spy_obj.log
+            if spy:  # one step, with the gradients zeroed before it (zeroing again after it is harmless)
+                log = spy_obj.log
+                t["log"] = {"optimizer.step() calls": log.count("step"),
+                            "optimizer.zero_grad() before the step": "zero_grad" in log[:log.index("step")]
+                            if "step" in log else "zero_grad" in log}
             traces.append(t)
             if "raised" in t or "params" not in t:
                 break
