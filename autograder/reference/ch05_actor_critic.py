@@ -479,6 +479,7 @@ def probes_q_targets() -> list[Probe]:
     # reference piece's arguments through copy.deepcopy, which torch refuses for a tensor that is not a
     # graph leaf, while a kernel sends them as data: the two would disagree on a non-detached next_q.
     cases.append(("an unknown method 'td' must raise ValueError", *hand, "td", f))
+    cases.append(("an unknown method 'max' must raise ValueError", *hand, "max", f))
     probes = []
     for label, rewards, te, tr, nq, na, gamma, method, grad in cases:
         label = f"q_targets({label}" + (", next_q that requires grad)" if grad else ")")
@@ -621,4 +622,50 @@ MISTAKES = [
 # ---------------------------------------------------------------- equivalent mutants
 # (exercise, original line, mutated line or "*", why no check can kill it)
 
-EQUIVALENT_MUTANTS: list[tuple[str, str, str, str]] = []
+EQUIVALENT_MUTANTS = [
+    ('n_step_returns', 'if t < T - 1:  # a truncated step restarts from V(final observation)',
+     '*',
+     "the guard only skips the restart at the last step, where running is next_values[T - 1] already: a restart there changes nothing, so any guard that keeps the other steps' restarts is equivalent"),
+    ('categorical_entropy', 'log_probs = F.log_softmax(logits, dim=-1)',
+     'log_probs = F.log_softmax(logits, dim=+1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('categorical_entropy', 'return -(log_probs.exp() * log_probs).sum(dim=-1)',
+     'return -(log_probs.exp() * log_probs).sum(dim=+1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=+1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(+1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(+1)).squeeze(-1)',
+     'actions are (B,): unsqueeze(1) is unsqueeze(-1)'),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(+1)',
+     'the gathered log-probabilities are (B, 1): axis 1 is the last axis'),
+    ('categorical_entropy', 'log_probs = F.log_softmax(logits, dim=-1)',
+     'log_probs = F.log_softmax(logits, dim=1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('categorical_entropy', 'return -(log_probs.exp() * log_probs).sum(dim=-1)',
+     'return -(log_probs.exp() * log_probs).sum(dim=1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     "the contract's logits are (B, A): axis 1 is the last axis (a single row is outside the contract)"),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(1)).squeeze(-1)',
+     'actions are (B,): unsqueeze(1) is unsqueeze(-1)'),
+    ('actor_critic_loss', 'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)',
+     'log_probs = F.log_softmax(logits, dim=-1).gather(-1, actions.long().unsqueeze(-1)).squeeze(1)',
+     'the gathered log-probabilities are (B, 1): axis 1 is the last axis'),
+    ('worker_update', 'local_model.zero_grad(set_to_none=True)',
+     'local_model.zero_grad(set_to_none=False)',
+     'zeroing the previous gradients in place or dropping them both clear them (a parameter without gradient keeps None either way)'),
+    ('q_targets', 'if method == "q":',
+     'if method is "q":',
+     "CPython keeps one object per one-character string: method is 'q' exactly when method == 'q'"),
+]
