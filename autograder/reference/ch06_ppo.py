@@ -651,4 +651,18 @@ MISTAKES = [
 # (exercise, original line, mutated line, why): mutants no check can kill because they do not change
 # what the exercise promises.
 
-EQUIVALENT_MUTANTS: list = []
+EQUIVALENT_MUTANTS = [
+    ("conjugate_gradient", "break", "continue",
+     "once r.r < tol nothing in the loop changes x, r or rr: the remaining iterations do nothing and call no Avp"),
+    ("ppo_update", "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)",
+     "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=+1)", "the logits are 2-D (B, A): dim 1 is dim -1"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(+1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "log_probs is 2-D (B, A): dim 1 is dim -1"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(+1)",
+     "the gathered tensor is (B, 1): dim 1 is dim -1"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(1)",
+     "the gathered tensor is (B, 1): dim 1 is dim -1"),
+]
