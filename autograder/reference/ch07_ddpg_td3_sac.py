@@ -655,4 +655,32 @@ MISTAKES += [
 # (exercise, original line, mutated line, why): mutants no check can kill because they do not change
 # what the exercise promises.
 
-EQUIVALENT_MUTANTS: list = []
+_LAST_IS_1 = ("the documented inputs are 2-D (obs (B, D), actions (B, A), a critic's output (B, 1)): dimension 1 "
+              "is the last dimension, so dim=1 / squeeze(1) equal dim=-1 / squeeze(-1)")
+
+
+def _last_dim_variants(exercise: str, line: str) -> list:
+    """Each ``-1)`` of ``line`` written as ``1)`` or ``+1)``: the same axis for the 2-D tensors of the contract."""
+    out, start = [], 0
+    while (i := line.find("-1)", start)) >= 0:
+        for repl in ("1)", "+1)"):
+            out.append((exercise, line, line[:i] + repl + line[i + 3:], _LAST_IS_1))
+        start = i + 3
+    return out
+
+
+EQUIVALENT_MUTANTS: list = [entry for exercise, line in [
+    ("ddpg_target", "next_q = critic_targ(torch.cat([batch.next_obs, next_act], dim=-1)).squeeze(-1)"),
+    ("actor_loss", "return -critic(torch.cat([obs, actions], dim=-1)).mean()"),
+    ("td3_target", "x = torch.cat([batch.next_obs, next_act], dim=-1)"),
+    ("td3_target", "next_q = torch.min(critic1_targ(x), critic2_targ(x)).squeeze(-1)"),
+    ("td3_update", "x = torch.cat([batch.obs, batch.act], dim=-1)"),
+    ("td3_update", "critic_loss = F.mse_loss(critic1(x).squeeze(-1), y) + F.mse_loss(critic2(x).squeeze(-1), y)"),
+    ("td3_update", "loss = -critic1(torch.cat([batch.obs, act], dim=-1)).mean()"),
+    ("squashed_gaussian", "return torch.tanh(u), (normal_logp - correction).sum(dim=-1)"),
+    ("sac_target", "x = torch.cat([batch.next_obs, next_act], dim=-1)"),
+    ("sac_target", "next_q = torch.min(critic1_targ(x), critic2_targ(x)).squeeze(-1)"),
+] for entry in _last_dim_variants(exercise, line)] + [
+    ("td3_update", "if step % policy_delay == 0:", "if step % policy_delay <= 0:",
+     "step % policy_delay is never negative (policy_delay >= 1)"),
+]
