@@ -108,7 +108,9 @@ def probes_conjugate_gradient() -> list[Probe]:
              ("b = 0 (nothing to solve: no call of Avp)", _spd(rng, 5, 10.0), np.zeros(5), 10, 1e-10),
              ("the identity (one iteration solves it)", np.eye(6), rng.normal(size=6), 5, 1e-10),
              ("n=8, tol=1e-2 (stops early)", _spd(rng, 8, 50.0), rng.normal(size=8), 30, 1e-2),
-             ("n=8, tol=0 (exactly iters calls)", _spd(rng, 8, 50.0), rng.normal(size=8), 4, 0.0)]
+             ("n=8, tol=0 (exactly iters calls)", _spd(rng, 8, 50.0), rng.normal(size=8), 4, 0.0),
+             ("diag(1, 2), b=(1, 1), the defaults (iters=10, tol=1e-10: stops after 2)", np.diag([1.0, 2.0]),
+              np.array([1.0, 1.0]), None, None)]
     for i in range(14):
         n = int(rng.integers(2, 26))
         kappa = float(10 ** rng.uniform(0, 3))
@@ -126,7 +128,8 @@ def probes_conjugate_gradient() -> list[Probe]:
             def Avp(v):
                 calls.append(1)
                 return At @ torch.as_tensor(np.asarray(v, dtype=np.float64))
-            r = s.call("conjugate_gradient", wire.Callback(Avp), torch.as_tensor(b), iters=iters, tol=tol)
+            kw = {} if iters is None else {"iters": iters, "tol": tol}
+            r = s.call("conjugate_gradient", wire.Callback(Avp), torch.as_tensor(b), **kw)
             x = r.value
             x = x.detach().numpy() if isinstance(x, torch.Tensor) else (f"a {type(x).__name__}, not a tensor")
             return (x, len(calls))
@@ -158,9 +161,9 @@ def probes_hessian_vector_product() -> list[Probe]:
         sizes = (D,) + tuple(int(h) for h in rng.integers(2, 7, size=int(rng.integers(1, 3)))) + (int(rng.integers(1, 3)),)
         act = "tanh" if i % 2 == 0 else "relu"
         n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        damping = 0.0 if i < 3 else float(rng.choice([0.01, 0.1, 0.5]))
+        damping = (None if i == 0 else 0.0) if i < 3 else float(rng.choice([0.01, 0.1, 0.5]))
         B = int(rng.integers(1, 9))
-        cases.append((f"net {sizes} ({act}), batch of {B}, damping {damping:g}", sizes, act, i,
+        cases.append((f"net {sizes} ({act}), batch of {B}, " + ("the default damping (0)" if damping is None else f"damping {damping:g}"), sizes, act, i,
                       rng.normal(size=(B, D)).astype(np.float32), rng.normal(size=(B, sizes[-1])).astype(np.float32),
                       rng.normal(size=n_params).astype(np.float32), damping))
     probes = []
@@ -168,8 +171,9 @@ def probes_hessian_vector_product() -> list[Probe]:
         label = f"hessian_vector_product(...) for {label}"
 
         def run(s, sizes=sizes, act=act, seed=seed, x=x, y=y, v=v, damping=damping):
+            extra = () if damping is None else (damping,)
             r = s.call("hessian_vector_product", wire.Loss(1, torch.as_tensor(x), torch.as_tensor(y)),
-                       wire.Net(sizes, act, seed=seed), torch.as_tensor(v), damping)
+                       wire.Net(sizes, act, seed=seed), torch.as_tensor(v), *extra)
             out = r.value
             if not isinstance(out, torch.Tensor):
                 return (f"a {type(out).__name__}, not a tensor", None)
@@ -218,6 +222,7 @@ def probes_backtracking_line_search() -> list[Probe]:
         ("improves only far out, KL only small near: none", lambda f: f - 0.3, lambda f: f, 0.2, {"max_backtracks": 6}),
         ("shrink 0.8", lambda f: 0.5 - f * f, lambda f: 0.05 * f, 0.01, {"shrink": 0.8}),
         ("max_backtracks=1", lambda f: 1.0, lambda f: 0.5, 0.01, {"max_backtracks": 1}),
+        ("nothing accepted with the defaults (10 tries, shrink 0.5)", lambda f: -1.0, lambda f: 0.0, 0.01, {}),
         ("the improvement is fine but the KL is too large until f = 1/8", lambda f: f, lambda f: 0.1 * f, 0.0125, {}),
         ("the KL is fine but the surrogate only improves for f <= 1/16", lambda f: 0.07 - f, lambda f: 0.0, 0.01, {}),
     ]
@@ -460,6 +465,7 @@ def probes_ppo_update() -> list[Probe]:
          4, 3, 16, "Adam", 1e-2, dict(epochs=2, minibatch_size=8, clip=0.2), 0.3),
         ("n=8, the defaults (10 epochs, minibatch_size=64 > n: one minibatch per epoch), SGD", 10, 8, 3, 2, 8, "SGD",
          0.2, dict(), 0.0),
+        ("n=100, the defaults (10 epochs, minibatches of 64 + 36), SGD", 12, 100, 3, 2, 8, "SGD", 0.2, dict(), 0.0),
         ("n=48, minibatches of 16, 3 epochs, Adam lr=0.05, target_kl=0.03, logp_old perturbed", 11, 48, 4, 2, 16,
          "Adam", 5e-2, dict(epochs=3, minibatch_size=16, target_kl=0.03), 0.2),
     ]
@@ -665,4 +671,21 @@ EQUIVALENT_MUTANTS = [
     ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
      "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(1)",
      "the gathered tensor is (B, 1): dim 1 is dim -1"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(1)).squeeze(-1)",
+     "the actions are 1-D (B,): unsqueeze(1) is unsqueeze(-1)"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(+1)).squeeze(-1)",
+     "the actions are 1-D (B,): unsqueeze(1) is unsqueeze(-1)"),
+    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "logp_new = log_probs.gather(1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
+     "log_probs is 2-D (B, A): dim 1 is dim -1"),
+    ("ppo_update", "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)",
+     "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=1)", "the logits are 2-D (B, A): dim 1 is dim -1"),
+    ("ppo_update", "values = value_net(batch.obs[idx]).squeeze(-1)", "values = value_net(batch.obs[idx]).squeeze(+1)",
+     "the value net's output is (B, 1): dim 1 is dim -1"),
+    ("ppo_update", "values = value_net(batch.obs[idx]).squeeze(-1)", "values = value_net(batch.obs[idx]).squeeze(1)",
+     "the value net's output is (B, 1): dim 1 is dim -1"),
+    ("ppo_update", "entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()",
+     "entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()", "log_probs is 2-D (B, A): dim 1 is dim -1"),
 ]
