@@ -992,4 +992,13 @@ EQUIVALENT_MUTANTS = [
      "at |x| = delta both pieces equal delta^2 / 2"),
     ("linear_epsilon", "return float(start + (end - start) * min(1.0, step / decay_steps))",
      "return float(start + (end - start) * min(1, step / decay_steps))", "min(1, f) and min(1.0, f) give the same float"),
+] + [
+    ("SumTree", "nodes = np.asarray(indices, dtype=np.int64) + self.capacity",
+     f"nodes = np.asarray(indices, dtype=np.int64) {op} self.capacity",
+     "leaf indices are below capacity, a power of two: i + capacity, i | capacity and i ^ capacity are equal")
+    for op in ("|", "^")
+] + [
+    ("SumTree", "nodes = left + go_right", f"nodes = left {op} go_right",
+     "left = 2 * nodes is even and go_right is 0 or 1: left + go_right, left | go_right and left ^ go_right are equal")
+    for op in ("|", "^")
 ]
