@@ -658,6 +658,7 @@ MISTAKES = [
 # what the exercise promises.
 
 EQUIVALENT_MUTANTS = [
+    ("ppo_update", "if len(idx) > 1:", "if len(idx) != 1:", "a minibatch is never empty: len(idx) >= 1"),
     ("conjugate_gradient", "break", "continue",
      "once r.r < tol nothing in the loop changes x, r or rr: the remaining iterations do nothing and call no Avp"),
     ("ppo_update", "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)",
