@@ -21,7 +21,6 @@ def _lab(root: Path, instructor: bool, lab_args: list[str]) -> int:
     if os.geteuid() == 0 and "--allow-root" not in lab_args:
         lab_args = ["--allow-root", *lab_args]  # containers and cloud machines run as root
     if instructor:
-        env["COURSE_REFERENCE_DIR"] = str(course.REFERENCE_DIR)
         workspace.ensure_exchange(root)
         folder = root
         say(f"course: instructor's JupyterLab on {root} (sources, Formgrader, Create Assignment)")

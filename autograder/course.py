@@ -2,8 +2,8 @@
 
 Every nbgrader call runs as a subprocess in the course root (nbgrader reads ``nbgrader_config.py``
 from there, and traitlets state leaks between in-process runs), with the virtual environment's
-``bin/`` on PATH (nbgrader calls ``alembic`` by name) and ``COURSE_REFERENCE_DIR`` pointing at the
-reference implementations that hidden checks load.
+``bin/`` on PATH (nbgrader calls ``alembic`` by name). Hidden checks need nothing in the
+environment: they run in the grader's process (``autograder/verdict/``).
 """
 from __future__ import annotations
 
@@ -47,7 +47,6 @@ def nbgrader_env() -> dict[str, str]:
     env = dict(os.environ)
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    env.setdefault("COURSE_REFERENCE_DIR", str(REFERENCE_DIR))
     env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
     return env
 

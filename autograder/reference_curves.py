@@ -35,8 +35,7 @@ def _execute_full_mode(notebook: Path, runs_dir: Path, timeout: int) -> list[str
 
     nb = nbformat.read(notebook, as_version=4)
     saved = dict(os.environ)
-    os.environ.update({"COURSE_FAST": "0", "COURSE_RUNS_DIR": str(runs_dir),
-                       "COURSE_REFERENCE_DIR": str(REPO / "autograder" / "reference")})
+    os.environ.update({"COURSE_FAST": "0", "COURSE_RUNS_DIR": str(runs_dir)})
     os.environ.pop("COURSE_METRICS_FILE", None)
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,

@@ -20,8 +20,8 @@ resource limits alone, and says once, loudly, that submissions are not isolated 
 Limits come from :class:`Limits` (defaults below; ``nbgrader_config.py`` or ``./course grade``'s
 options change them through the ``COURSE_SANDBOX_*`` environment variables).
 
-Chapters whose hidden checks still run in the student's kernel need the references there: while
-``COURSE_REFERENCE_DIR`` is set, that one folder is visible to the kernel, read-only.
+No chapter needs a reference in the kernel: hidden checks run in the grader's process
+(``autograder/verdict/``), so nothing of the instructor's side is mounted.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from jupyter_client import AsyncKernelManager
 # What the kernel inherits from the grader's environment; everything else is dropped.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION", "COURSE_FAST", "PYTHONWARNINGS",
               "MPLBACKEND", "SDL_VIDEODRIVER", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
-              "OPENBLAS_L2_SIZE", "PYTHONHASHSEED", "COURSE_REFERENCE_DIR", "VIRTUAL_ENV")
+              "OPENBLAS_L2_SIZE", "PYTHONHASHSEED", "VIRTUAL_ENV")
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 IGNORE_SIGINT_THEN_EXEC = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
                            "os.execvp(sys.argv[1], sys.argv[1:])")
@@ -124,9 +124,6 @@ def bwrap_args(work: Path, runtime: Path, course_root: Path, env: dict[str, str]
         args += ["--tmpfs", str(path)]
     for path in keep:
         args += ["--ro-bind", str(path), str(path)]
-    reference = env.get("COURSE_REFERENCE_DIR")
-    if reference and Path(reference).is_dir():
-        args += ["--ro-bind", reference, reference]
     args += ["--bind", str(work), str(work), "--bind", str(runtime), str(runtime), "--chdir", str(work)]
     for name in PASSED_ENV:
         if name in env:

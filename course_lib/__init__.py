@@ -20,7 +20,6 @@ Small modules, each named for what it holds:
 - ``experiments`` the command line behind ./course plot, run and watch
 - ``restart_help`` after a kernel restart, says which earlier cell defines a missing name
 - ``checks``     the visible checks' helpers: shape, type and closeness with clear messages
-- ``grading``    loads the instructor's reference for hidden checks (instructors only)
 - ``doctor``     prints the versions that matter and says what is wrong
 
 Nothing here is the answer to an exercise.

@@ -7,9 +7,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the instructor side (autograder/) is imported from the checkout
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Tests execute notebooks in fast mode, with the references available to hidden checks.
+# Tests execute notebooks in fast mode.
 os.environ.setdefault("COURSE_FAST", "1")
-os.environ.setdefault("COURSE_REFERENCE_DIR", str(REPO / "autograder" / "reference"))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -155,20 +155,11 @@ def test_checks_accept_torch():
     checks.check_close(torch.tensor([1.0, 2.0], requires_grad=True) * 1, [1.0, 2.0], "t")
 
 
-# ------------------------------------------------------------------ grading loader
-def test_load_reference_is_fresh(monkeypatch):
-    from course_lib.grading import load_reference
-    a, b = load_reference("01_intro"), load_reference("01_intro")
-    assert a is not b and a.checks is not checks
-    monkeypatch.setattr(checks, "is_close", lambda *x, **k: True)
-    assert not a.checks.is_close(1.0, 2.0)
-
-
-def test_load_reference_needs_the_instructor_dir(monkeypatch):
-    from course_lib.grading import load_reference
-    monkeypatch.delenv("COURSE_REFERENCE_DIR")
-    with pytest.raises(RuntimeError, match="hidden check"):
-        load_reference("01_intro")
+# ------------------------------------------------------------------ no reference for students
+def test_course_lib_has_no_reference_loader():
+    """Hidden checks run in the grader's process: the installed package has no way to a reference."""
+    import importlib.util
+    assert importlib.util.find_spec("course_lib.grading") is None
 
 
 def test_doctor_reports_missing_env_id(capsys):

@@ -31,11 +31,10 @@ def solution_of(gid: str) -> str:
 
 # student -> (base notebook, {grade_id: code}, {test cell: expected points}, {test cell: words in its message})
 CASES = {
-    "rebinds_the_loader": ("solution", {"discounted_return": """
-import course_lib.grading as _g
-class _Nothing:
-    def __getattr__(self, name): return lambda *a, **k: None
-_g.load_reference = lambda *a, **k: _Nothing()
+    "rebinds_the_verdict_helper": ("solution", {"discounted_return": """
+import json as _json
+def __verdict_call(request, ask):  # the grader's entry point in the kernel, answering "right" to all
+    return _json.dumps({"ok": {"t": "float", "v": 1.5}, "args_after": []})
 """ + WRONG_RETURN}, {"test_discounted_return": 0}, {"test_discounted_return": "expected"}),
 
     "rebinds_checks_numpy_torch": ("solution", {"bellman_backup": """

@@ -2,11 +2,11 @@
 
 ``nbgrader_config.py`` puts :class:`VerdictExecute` in place of nbgrader's ``Execute`` in
 ``Autograde.autograde_preprocessors``, so ``./course grade``, plain ``nbgrader autograde`` and the
-formgrader's Autograde button all grade the same way. For a converted chapter
-(:func:`autograder.verdict.converted_chapters`):
+formgrader's Autograde button all grade the same way. For every chapter with a generated solution
+module (:func:`autograder.verdict.converted_chapters`: all of the course's chapters):
 
-- the kernel runs in the course's sandbox (``autograder/sandbox.py``, nbgrader's kernel manager), and
-  without ``COURSE_REFERENCE_DIR``: no reference is mounted or named in it;
+- the kernel runs in the course's sandbox (``autograder/sandbox.py``, nbgrader's kernel manager), with
+  no variable naming a course path: no reference is mounted or named in it;
 - after each graded test cell ``test_<name>`` has run (its visible checks, as students know them),
   the grader asks the kernel for the student's answers on the hidden inputs, data only, compares them
   with the reference here and replaces the cell's outputs with the verdict: a line on stdout when it
@@ -15,7 +15,7 @@ formgrader's Autograde button all grade the same way. For a converted chapter
 - if the kernel dies, exercises already graded keep their verdicts and every later test cell gets an
   error saying that the kernel died, and how.
 
-Other chapters run exactly as with nbgrader's Execute.
+A chapter without a solution module (one being written) runs exactly as with nbgrader's Execute.
 """
 from __future__ import annotations
 
