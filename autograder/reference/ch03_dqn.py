@@ -1001,4 +1001,10 @@ EQUIVALENT_MUTANTS = [
     ("SumTree", "nodes = left + go_right", f"nodes = left {op} go_right",
      "left = 2 * nodes is even and go_right is 0 or 1: left + go_right, left | go_right and left ^ go_right are equal")
     for op in ("|", "^")
+] + [
+    ("SumTree", "while nodes[0] >= 1:   # all leaves are at the same depth: one level per iteration",
+     "while nodes[ -1] >= 1:   # all leaves are at the same depth: one level per iteration",
+     "all nodes of one iteration sit on the same level: the first and the last are both >= 1 or both not"),
+    ("SumTree", "while nodes[0] < self.capacity:", "while nodes[ -1] < self.capacity:",
+     "all nodes of one iteration sit on the same level: the first and the last are both leaves or both not"),
 ]
