@@ -4,7 +4,7 @@ Nothing here is the answer to an exercise: a replay buffer for continuous action
 ``terminated`` and ``truncated`` apart (a time limit is not a terminal state), the ``Batch`` it
 samples, and small MLP builders.
 
-    buffer = ReplayBuffer(obs_dim=3, act_dim=1, capacity=100_000, seed=0)
+    buffer = TransitionBuffer(obs_dim=3, act_dim=1, capacity=100_000, seed=0)
     buffer.add(obs, action, reward, next_obs, terminated, truncated)
     batch = buffer.sample(256)        # Batch of float32 tensors: obs (B, 3), act (B, 1), rew (B,) ...
 """
@@ -21,7 +21,7 @@ from torch import nn
 Batch = namedtuple("Batch", ["obs", "act", "rew", "next_obs", "terminated", "truncated"])
 
 
-class ReplayBuffer:
+class TransitionBuffer:
     """A ring buffer of transitions in preallocated numpy arrays; ``sample`` draws uniformly with
     replacement from its own seeded generator and returns a :data:`Batch` of torch tensors."""
 
