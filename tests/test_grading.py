@@ -2,14 +2,16 @@
 
 For a chapter: build the release in a temporary course; check it holds no solution, hidden test or
 reference; then autograde, in one class, the instructor solution (full marks), the untouched release
-(zero), each realistic wrong answer of tests/grading_cases/case_<chapter>.py (loses points exactly on
-the exercises it breaks) and a cheat attempt (zero).
+(zero), realistic wrong answers of tests/grading_cases/case_<chapter>.py (each loses points exactly on
+the exercises it breaks; the first group by default, all with COURSE_GRADE_EVERY_MISTAKE=1) and a
+cheat attempt (zero).
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import json
+import os
 import re
 
 import nbformat
@@ -85,7 +87,8 @@ def test_grading_end_to_end(chapter, tmp_path):
     submit("solution", sources, {})
     submit("untouched", releases, {})
     trim = getattr(cases, "TRIM", False)
-    for student, (replacements, _) in cases.WRONG.items():
+    wrong = graded_wrong_answers(cases.WRONG)
+    for student, (replacements, _) in wrong.items():
         submit(student, sources, replacements, trim)
     submit("cheat", releases, cases.CHEAT, trim)
 
@@ -99,17 +102,27 @@ def test_grading_end_to_end(chapter, tmp_path):
     assert outcomes["untouched"].total == 0, f"the untouched release must score 0:\n{report}"
     assert outcomes["cheat"].total == 0, f"rebinding checks must not earn points:\n{report}"
     assert len(cases.WRONG) >= 3
-    for student, (_, losers) in cases.WRONG.items():
+    for student, (_, losers) in wrong.items():
         o = outcomes[student]
         lost = {cell for cell, pts in o.scores.items() if pts < o.max_scores[cell]}
         assert lost == set(losers), (f"{student}: expected to lose points on {sorted(losers)}, "
                                      f"lost on {sorted(lost)}:\n{report}")
     # where the chapter's registry knows the mistake, the message names it (and no other)
-    for student, named in getattr(cases, "NAMED", {}).items():
+    for student, named in {k: v for k, v in getattr(cases, "NAMED", {}).items() if k in wrong}.items():
         messages = cell_messages(root / "autograded" / student / chapter)
         for cell, description in named.items():
             assert f"known mistake: {description}" in messages.get(cell, ""), (
                 f"{student}/{cell}: the message should name {description!r}: {messages.get(cell)}")
+
+
+def graded_wrong_answers(wrong: dict) -> dict:
+    """The wrong-answer submissions graded through nbgrader here: the first group (one known mistake
+    in every exercise that has one, so every exercise's verdict is exercised end to end), or all of
+    them with COURSE_GRADE_EVERY_MISTAKE=1. Each known mistake is also graded alone, in-process and
+    with the same probes, by tests/test_verdict.py (it loses exactly its exercise and is named)."""
+    if os.environ.get("COURSE_GRADE_EVERY_MISTAKE") == "1":
+        return dict(wrong)
+    return dict(list(wrong.items())[:1])
 
 
 def trimmed(nb):

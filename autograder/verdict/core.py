@@ -135,6 +135,22 @@ class Student:
             return json.dumps({"raised": {"ename": type(exc).__name__, "evalue": str(exc)[:300]}})
 
 
+def _as_sent(x):
+    """A copy of ``x`` as it would arrive over the wire: tensors become leaves (``requires_grad``
+    kept, no graph), containers are copied item by item, anything else is deep-copied."""
+    import copy
+    if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
+        t = x.detach().clone()
+        return t.requires_grad_(bool(x.requires_grad)) if t.is_floating_point() else t
+    if isinstance(x, list):
+        return [_as_sent(v) for v in x]
+    if isinstance(x, tuple) and not hasattr(x, "_fields"):
+        return tuple(_as_sent(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _as_sent(v) for k, v in x.items()}
+    return copy.deepcopy(x)
+
+
 class LocalStudent(Student):
     """A module namespace in this process answering through the same helper and encoding."""
 
@@ -144,7 +160,6 @@ class LocalStudent(Student):
         exec(compile(wire.KERNEL_HELPER, "<verdict helper>", "exec"), self.ns)
 
     def request(self, req: dict) -> dict:
-        import copy
         allowed = list(req.get("deps", ()))
 
         def ask(prompt):
@@ -153,7 +168,7 @@ class LocalStudent(Student):
         def direct(dep, args, kwargs):  # same contract as answer_piece, without the encoding
             if dep not in allowed or dep not in self.reference_pieces:
                 raise RuntimeError(f"{dep} is not a piece this check supplies")
-            return copy.deepcopy(self.reference_pieces[dep](*copy.deepcopy(args), **copy.deepcopy(kwargs)))
+            return _as_sent(self.reference_pieces[dep](*_as_sent(list(args)), **_as_sent(dict(kwargs))))
         ask.direct = direct
         reply = self.ns["__verdict_call"](json.dumps(req), ask)
         return json.loads(reply)

@@ -20,6 +20,7 @@ A chapter without a solution module (one being written) runs exactly as with nbg
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import time
@@ -35,6 +36,14 @@ from autograder.verdict.core import Chapter, KernelDied, Student, StudentTimeout
 from autograder.verdict.wire import KERNEL_HELPER
 
 RESULT_NAME = "__verdict_result"
+_HELPER_ID = hashlib.sha256(KERNEL_HELPER.encode()).hexdigest()[:16]
+# The helper is compiled once per kernel (compiling it with every request cost ~80 ms a call). A
+# notebook that rebinds ``__verdict_call`` or the marker only changes its own answers: the grader
+# decodes them strictly, judges them against the reference and answers reference pieces only for
+# the dependencies of the exercise being graded.
+INSTALL_HELPER = (f"if globals().get('__verdict_helper') != {_HELPER_ID!r}:\n"
+                  f"    exec(compile({KERNEL_HELPER!r}, '<verdict helper>', 'exec'), globals())\n"
+                  f"    __verdict_helper = {_HELPER_ID!r}\n")
 SECRET_ENV = ("COURSE_REFERENCE_DIR", "COURSE_ROOT", "COURSE_REPO")
 
 
@@ -66,9 +75,12 @@ class KernelStudent(Student):
         self.client = client
         self.timeout = timeout
         self.reference_pieces = {}
+        self._installed = False
 
     def request(self, req: dict) -> dict:
-        code = (KERNEL_HELPER + f"\n{RESULT_NAME} = __verdict_call({json.dumps(json.dumps(req))}, input)\n")
+        install = "" if self._installed else INSTALL_HELPER  # once per kernel: it stays defined there
+        self._installed = True
+        code = install + f"{RESULT_NAME} = __verdict_call({json.dumps(json.dumps(req))}, input)\n"
         reply = run_sync(self.client._rpc)(code, lambda prompt: self.answer_piece(prompt, req.get("deps", ())),
                                              self.timeout)
         try:

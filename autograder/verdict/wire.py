@@ -24,8 +24,8 @@ from typing import Any, Callable
 import numpy as np
 
 # Runs in the student's kernel (and, for local students, in a module namespace). Everything it
-# defines is reached through one name; it is sent again with every request, so nothing a notebook
-# defines earlier can stand in for it (a notebook can still change the *answer*: that is allowed).
+# defines is reached through one name. It is compiled once per kernel; a notebook that rebinds it
+# changes only its own answers, which the grader decodes strictly and judges (that is allowed).
 KERNEL_HELPER = r'''
 def __verdict_call(request, ask):
     import base64 as b64, json, math
@@ -413,7 +413,7 @@ def _grad(x):
 
 
 def _tensor(x) -> dict:
-    a = np.ascontiguousarray(x.detach().cpu().numpy())
+    a = x.detach().cpu().numpy()  # tobytes() is C order; the shape is the tensor's (0-d stays 0-d)
     return {"t": "torch", "dtype": a.dtype.str, "shape": list(a.shape), "rg": bool(x.requires_grad),
             "b64": base64.b64encode(a.tobytes()).decode()}
 
@@ -463,9 +463,8 @@ def encode(x: Any, callbacks: list | None = None) -> dict:
         return {"t": "float", "v": x}
     if isinstance(x, str):
         return {"t": "str", "v": x}
-    if isinstance(x, np.ndarray):
-        a = np.ascontiguousarray(x)
-        return {"t": "nd", "dtype": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+    if isinstance(x, np.ndarray):  # tobytes() is C order; the shape is the array's (0-d stays 0-d)
+        return {"t": "nd", "dtype": x.dtype.str, "shape": list(x.shape), "b64": base64.b64encode(x.tobytes()).decode()}
     if isinstance(x, np.generic):
         a = np.asarray(x)
         return {"t": "npscalar", "dtype": a.dtype.str, "b64": base64.b64encode(a.tobytes()).decode()}
