@@ -81,3 +81,27 @@ def with_replacements(source_nb: Path, replacements: dict[str, str]) -> nbformat
             cell.source = left.pop(gid)
     assert not left, f"no solution cell with grade_id {sorted(left)} in {source_nb.name}"
     return nb
+
+
+def registry_submissions(chapter: str, mistakes) -> tuple[dict, dict]:
+    """The wrong-answer submissions of a chapter, derived from its mistake registry.
+
+    Submission ``mistakes_<i>`` carries the i-th known mistake of every exercise that has one (each an
+    edit of the instructor's solution cell). Returns ``(WRONG, NAMED)``: ``WRONG[student] =
+    ({grade_id: code}, {test cells that must lose points})`` and ``NAMED[student] = {test cell:
+    the mistake's description that its message must name}``.
+    """
+    sources = {nbgrader_meta(c)["grade_id"]: c.source
+               for path in chapter_notebooks(chapter)
+               for c in nbformat.read(path, as_version=4).cells if nbgrader_meta(c).get("solution")}
+    per_exercise: dict[str, list] = {}
+    for m in mistakes:
+        per_exercise.setdefault(m.exercise, []).append(m)
+    depth = max(len(v) for v in per_exercise.values())
+    wrong, named = {}, {}
+    for i in range(depth):
+        group = [ms[i] for ms in per_exercise.values() if i < len(ms)]
+        wrong[f"mistakes_{i}"] = ({m.exercise: m.apply(sources[m.exercise]) for m in group},
+                                  {f"test_{m.exercise}" for m in group})
+        named[f"mistakes_{i}"] = {f"test_{m.exercise}": m.description for m in group}
+    return wrong, named

@@ -9,34 +9,14 @@ A wrong huber_loss costs only huber_loss: dqn_update, which calls it, is judged 
 """
 from __future__ import annotations
 
-import nbformat
-
 from autograder.reference.ch03_dqn import MISTAKES
-from helpers import NOTEBOOKS, nbgrader_meta
+from helpers import registry_submissions
 
 # Not trimmed: the visible checks and the replay buffer use the notebook's given Batch (and 3b loads
 # 3a's definitions), which live in cells that are neither imports nor exercises.
 TRIM = False
 
-_SOURCE = {nbgrader_meta(c)["grade_id"]: c.source
-           for path in sorted((NOTEBOOKS / "03_dqn").glob("*.ipynb"))
-           for c in nbformat.read(path, as_version=4).cells
-           if nbgrader_meta(c).get("solution")}
-
-
-def _groups():
-    per_exercise: dict[str, list] = {}
-    for m in MISTAKES:
-        per_exercise.setdefault(m.exercise, []).append(m)
-    depth = max(len(v) for v in per_exercise.values())
-    return [[ms[i] for ms in per_exercise.values() if i < len(ms)] for i in range(depth)]
-
-
-WRONG, NAMED = {}, {}
-for _i, _group in enumerate(_groups()):
-    WRONG[f"mistakes_{_i}"] = ({m.exercise: m.apply(_SOURCE[m.exercise]) for m in _group},
-                               {f"test_{m.exercise}" for m in _group})
-    NAMED[f"mistakes_{_i}"] = {f"test_{m.exercise}": m.description for m in _group}
+WRONG, NAMED = registry_submissions("03_dqn", MISTAKES)
 
 # Rebinds every check it can reach, then answers wrongly: must score 0 on every exercise.
 _SILENCE = """

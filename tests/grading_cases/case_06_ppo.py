@@ -4,32 +4,12 @@ every exercise that has one (each an edit of the instructor's solution cell); it
 on exactly those exercises, and each one's message must name its mistake (``NAMED``)."""
 from __future__ import annotations
 
-import nbformat
-
 from autograder.reference.ch06_ppo import MISTAKES
-from helpers import NOTEBOOKS, nbgrader_meta
+from helpers import registry_submissions
 
 TRIM = True  # submissions keep only the imports and the exercises: grading them stays fast
 
-_SOURCE = {nbgrader_meta(c)["grade_id"]: c.source
-           for path in sorted((NOTEBOOKS / "06_ppo").glob("*.ipynb"))
-           for c in nbformat.read(path, as_version=4).cells
-           if nbgrader_meta(c).get("solution")}
-
-
-def _groups():
-    per_exercise: dict[str, list] = {}
-    for m in MISTAKES:
-        per_exercise.setdefault(m.exercise, []).append(m)
-    depth = max(len(v) for v in per_exercise.values())
-    return [[ms[i] for ms in per_exercise.values() if i < len(ms)] for i in range(depth)]
-
-
-WRONG, NAMED = {}, {}
-for _i, _group in enumerate(_groups()):
-    WRONG[f"mistakes_{_i}"] = ({m.exercise: m.apply(_SOURCE[m.exercise]) for m in _group},
-                               {f"test_{m.exercise}" for m in _group})
-    NAMED[f"mistakes_{_i}"] = {f"test_{m.exercise}": m.description for m in _group}
+WRONG, NAMED = registry_submissions("06_ppo", MISTAKES)
 
 # Rebinds every check it can reach, then answers wrongly: must score 0 on every exercise.
 _SILENCE = """
