@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from autograder.verdict import wire
-from autograder.verdict.core import Exercise, Mistake, Probe, diff
+from autograder.verdict.core import Exercise, Mistake, Probe, diff, scalar_trace
 from autograder.verdict.wire import Raised
 
 CHAPTER = "06_ppo"
@@ -27,13 +27,7 @@ def _t(x, dtype=torch.float32, grad=False):
     return t.requires_grad_(True) if grad else t
 
 
-def _scalar(x):
-    """A returned loss as (kind, value, requires_grad): kind 'scalar' for a 0-d float tensor."""
-    if isinstance(x, torch.Tensor):
-        if x.ndim != 0:
-            return ("tensor of shape " + str(tuple(x.shape)), None, None)
-        return ("scalar", float(x.detach()), bool(x.requires_grad))
-    return (type(x).__name__, None, None)
+_scalar = scalar_trace  # (kind, value, requires_grad) of a returned loss
 
 
 def _grad(t):

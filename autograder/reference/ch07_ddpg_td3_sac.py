@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from autograder.verdict import wire
-from autograder.verdict.core import Exercise, Mistake, Probe, diff
+from autograder.verdict.core import Exercise, Mistake, Probe, diff, scalar_trace
 from autograder.verdict.wire import Raised
 
 CHAPTER = "07_ddpg_td3_sac"
@@ -51,12 +51,7 @@ def _tensor_trace(x):
     return (type(x).__name__, None, None, None)
 
 
-def _scalar(x):
-    if isinstance(x, torch.Tensor):
-        if x.ndim != 0:
-            return ("tensor of shape " + str(tuple(x.shape)), None, None)
-        return ("scalar", float(x.detach()), bool(x.requires_grad))
-    return (type(x).__name__, None, None)
+_scalar = scalar_trace  # (kind, value, requires_grad) of a returned loss
 
 
 def _grad(t):

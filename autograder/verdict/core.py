@@ -367,6 +367,16 @@ def _agrees(probes: list[Probe], got: list, other: Student) -> bool:
 # ------------------------------------------------------------------ helpers for chapter modules
 
 
+def scalar_trace(x) -> tuple:
+    """A returned loss as ``(kind, value, requires_grad)``: kind ``"scalar"`` for a 0-d tensor, else
+    what came back instead (a tensor of another shape, or a type name), with no value."""
+    if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
+        if x.ndim != 0:
+            return ("tensor of shape " + str(tuple(x.shape)), None, None)
+        return ("scalar", float(x.detach()), bool(x.requires_grad))
+    return (type(x).__name__, None, None)
+
+
 def modified_args(result: Result, args: Sequence, names: Sequence[str]) -> list[str]:
     """Names of the arguments the student's call changed in place."""
     return [n for n, before, after in zip(names, args, result.args_after)
