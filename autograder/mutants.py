@@ -17,8 +17,10 @@ killed / (generated - equivalent).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -76,14 +78,38 @@ def check(chapter: str, path: Path) -> int:
     return 0
 
 
-def run(chapter: str, workers: int = 1, keep: Path | None = None) -> dict:
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _resumable(work: Path, text: str) -> bool:
+    """Whether ``work`` holds a session made for exactly this solution text.
+
+    Its killed results are kept; survivors (and mutants never run) are run again against the
+    hidden checks as they are now, so a resumed table is never staler than a fresh one on what
+    counts: a check strengthened since the first run gets its chance on every survivor.
+    """
+    session, stamp = work / "session.sqlite", work / "source.sha256"
+    if not (session.exists() and stamp.exists() and stamp.read_text().strip() == _fingerprint(text)):
+        return False
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome IS NULL OR upper(test_outcome) != 'KILLED'")
+    return True
+
+
+def run(chapter: str, workers: int = 1, keep: Path | None = None, resume: bool = False) -> dict:
+    """Mutate ``chapter``'s extracted solutions with cosmic-ray; returns the per-exercise table.
+
+    ``keep`` is the work folder (session, config, mutated copy); with ``resume`` a session left
+    there by an interrupted run of the same solution text continues where it stopped.
+    """
     from autograder.verdict import extract
     exe = _cosmic_ray()
     work = Path(keep or tempfile.mkdtemp(prefix=f"mutants-{chapter}-"))
     work.mkdir(parents=True, exist_ok=True)
     target = work / f"solution_{chapter}.py"
     text = extract.source(chapter)
-    target.write_text(text)
+    target.write_text(text)  # an interrupted run can leave a mutant in place
     config = work / "cosmic-ray.toml"
     test = f"{sys.executable} -m autograder.mutants --check {chapter} {target}"
     config.write_text(f"""[cosmic-ray]
@@ -96,10 +122,14 @@ test-command = "{test}"
 name = "local"
 """)
     session = work / "session.sqlite"
-    if session.exists():
-        session.unlink()
     env = dict(os.environ, PYTHONPATH=str(REPO), COURSE_FAST="1")
-    subprocess.run([str(exe), "init", str(config), str(session)], check=True, cwd=REPO, env=env)
+    if resume and _resumable(work, text):
+        print(f"resuming the session in {work}", flush=True)
+    else:
+        if session.exists():
+            session.unlink()
+        subprocess.run([str(exe), "init", str(config), str(session)], check=True, cwd=REPO, env=env)
+        (work / "source.sha256").write_text(_fingerprint(text) + "\n")
     subprocess.run([str(exe), "exec", str(config), str(session)], check=True, cwd=REPO, env=env)
     dump = subprocess.run([str(exe), "dump", str(session)], check=True, cwd=REPO, env=env,
                           capture_output=True, text=True).stdout
@@ -166,17 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="*")
     parser.add_argument("--check", nargs=2, metavar=("CHAPTER", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--keep", type=Path, help="work folder (kept: session, config, json table)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run kept in --keep (same solution text only)")
     parser.add_argument("--goal", type=float, default=0.95)
     args = parser.parse_args(argv)
+    if args.resume and not args.keep:
+        parser.error("--resume continues the run kept in a --keep folder: name that folder")
     if args.check:
         return check(args.check[0], Path(args.check[1]))
     from autograder.verdict import converted_chapters
     ok = True
     for chapter in args.chapters or converted_chapters():
-        table = run(chapter, keep=args.keep)
+        work = args.keep / chapter if args.keep and len(args.chapters or []) != 1 else args.keep
+        table = run(chapter, keep=work, resume=args.resume)
         score = print_table(chapter, table)
         if args.keep:
-            (args.keep / f"table_{chapter}.json").write_text(json.dumps(table, indent=1))
+            (work / f"table_{chapter}.json").write_text(json.dumps(table, indent=1))
         ok &= score >= args.goal and not any(r["survived"] for r in table.values())
     return 0 if ok else 1
 

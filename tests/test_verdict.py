@@ -207,6 +207,10 @@ def test_torch_values_networks_optimizers_and_callbacks_cross_as_data():
     assert all(shared["shared"].values()) and not any(local["shared"].values()) and "unused" in shared["grads"]
     assert set(local["ptr"].values()).isdisjoint(shared["ptr"].values())
     assert np.array_equal(local["state"]["0.weight"], shared["state"]["0.weight"])
+    stale = {"0.weight": np.full((2, 3), 7.0, np.float32), "0.bias": None}
+    r = s.call("alias", wire.Net((3, 2), seed=1, grads=stale), wire.Net((3, 2), seed=2))
+    assert np.array_equal(r.args_after[0]["grads"]["0.weight"], stale["0.weight"])  # a network as an update left it
+    assert r.args_after[0]["grads"]["0.bias"] is None and r.args_after[1]["grads"]["0.bias"] is None
     assert torch.equal(s.call("noise", seed=0).value, s.call("noise", seed=0).value)
     assert s.script("Buffer", {"n": 3}, [("call", ("add", [1])), ("call", ("add", [2])), ("call", ("__len__", []))]) \
         == [None, None, 2]

@@ -47,3 +47,15 @@ def test_a_wrong_dqn_update_still_fails_next_to_a_wrong_huber_loss(ch):
             "    return float(loss.item()), td.detach()\n")
     verdict = ch.grade("dqn_update", _student(ch, code))
     assert not verdict.passed and "huber_loss(td_errors)" in verdict.message
+
+
+def test_clearing_the_networks_gradients_instead_of_the_optimizers_is_right(ch):
+    """``online_net.zero_grad()`` clears the same gradients as ``optimizer.zero_grad()``: both are
+    right; leaving the previous update's gradients in place is not."""
+    solution = extract.source("03_dqn")
+    assert "    optimizer.zero_grad()\n" in solution
+    by_net = solution.replace("    optimizer.zero_grad()\n", "    online_net.zero_grad()\n")
+    assert ch.grade("dqn_update", ch.student(extract.namespace(by_net))).passed
+    none = solution.replace("    optimizer.zero_grad()\n", "")
+    verdict = ch.grade("dqn_update", ch.student(extract.namespace(none)))
+    assert not verdict.passed and "zero_grad" in verdict.message

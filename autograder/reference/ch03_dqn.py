@@ -489,9 +489,16 @@ def _huber_battery(s) -> tuple:
         return ("raised", str(exc.raised))
 
 
-def _update_call(s, state, sizes, opt, fields, targets, weights, max_norm, how, activation="tanh"):
-    """One dqn_update call; its trace (a dict)."""
-    net = Net(tuple(sizes), activation=activation, state=state)
+def _stale_grads(state: dict) -> dict:
+    """Gradients an earlier update left on the network (``.grad`` is not cleared by a step)."""
+    return {k: (0.5 * np.sin(np.arange(v.size) + 1.0)).reshape(v.shape).astype(np.float32) for k, v in state.items()}
+
+
+def _update_call(s, state, sizes, opt, fields, targets, weights, max_norm, how, activation="tanh", stale=True):
+    """One dqn_update call; its trace (a dict). With ``stale`` the network arrives holding the
+    gradients of an earlier update, as the notebook's network does from the second update on: the
+    answer must clear them (``optimizer.zero_grad()`` or ``online_net.zero_grad()``, either works)."""
+    net = Net(tuple(sizes), activation=activation, state=state, grads=_stale_grads(state) if stale else None)
     batch = record(fields)
     args = [net, opt, batch, targets]
     kwargs = {}
@@ -548,7 +555,7 @@ def _update_problem(label, g, e, huber_ok, spy=False, first=True) -> str | None:
     checks += _inputs_check(g["changed"], e["changed"])
     if spy:
         checks += [("the optimizer's calls", g["log"], e["log"], 0,
-                    f"the optimizer was used as {g['log']}, expected {e['log']}: optimizer.zero_grad() first "
+                    f"the optimizer was used as {g['log']}, expected {e['log']}: zero the gradients first "
                     "(gradients of earlier updates must not add up), then loss.backward(), clipping, and one "
                     "optimizer.step()")]
     if huber_ok:
@@ -579,12 +586,11 @@ def _update_probe(label, steps, sizes, seed_state, spy=False, activation="tanh")
         for opt, fields, targets, weights, max_norm, how in steps:
             spy_obj = _OptimizerSpy() if spy else None
             o = Proxy(spy_obj, ("zero_grad", "step")) if spy else opt
-            t = _update_call(s, state, sizes, o, fields, targets, weights, max_norm, how, activation)
-            if spy:  # one step, with the gradients zeroed before it (zeroing again after it is harmless)
-                log = spy_obj.log
-                t["log"] = {"optimizer.step() calls": log.count("step"),
-                            "optimizer.zero_grad() before the step": "zero_grad" in log[:log.index("step")]
-                            if "step" in log else "zero_grad" in log}
+            # a spy does not clear gradients: it gets a network without stale ones, and counts the steps
+            # (whether the gradients are cleared, and before the step, the probes with stale ones say)
+            t = _update_call(s, state, sizes, o, fields, targets, weights, max_norm, how, activation, stale=not spy)
+            if spy:
+                t["log"] = {"optimizer.step() calls": spy_obj.log.count("step")}
             traces.append(t)
             if "raised" in t or "params" not in t:
                 break

@@ -28,10 +28,11 @@ shared memory and where they live (local and shared must not alias). Sequences o
 calls: the next call starts from the states the student's previous call left (a plain SGD optimizer
 has no state, so the chain is exact; with the local network out of sync, the next gradient differs).
 Adam keeps moments that do not survive between calls, so Adam is checked on single updates (one
-fresh step: its size does not depend on the clipping, hence clipping is checked with SGD). A local
-network that still holds the previous update's gradients, or a shared one whose ``.grad`` still
-points at an old tensor, cannot be sent today: the mistakes "no zero_grad() before backward()" and
-"the shared .grad aliased once" are therefore left to the visible checks (see the report).
+fresh step: its size does not depend on the clipping, hence clipping is checked with SGD). Each call
+of a sequence also gets the gradients the previous call left on both networks
+(``wire.Net(grads=...)``), as a worker's persistent networks would hold them: a worker that does not
+clear its local gradients adds the previous update's, and one that hands its gradient over only while
+the shared ``.grad`` is None (the "alias once" idiom of torch < 2.0) steps with a stale one.
 """
 from __future__ import annotations
 
@@ -329,11 +330,14 @@ def probes_actor_critic_loss() -> list[Probe]:
 _SIZES = (3, 5, 2)
 
 
-def _update(s, local_state, shared_state, kind, lr, max_norm, x, y, seed):
-    """One call of worker_update in the student's kernel: (norm, local, shared) as data."""
-    args = (wire.Loss(1, _t(x), _t(y)),
-            wire.Net(_SIZES, "tanh", seed=seed, state=local_state, unused=True),
-            wire.Net(_SIZES, "tanh", seed=seed, state=shared_state, shared=True, unused=True),
+def _update(s, local, shared, kind, lr, max_norm, x, y, seed):
+    """One call of worker_update in the student's kernel: (norm, local, shared) as data. ``local`` and
+    ``shared`` are the networks as the previous call left them (parameters and gradients, stale ones
+    included), or None for fresh ones."""
+    def net(left, **kw):
+        return wire.Net(_SIZES, "tanh", seed=seed, unused=True, state=left and left["state"],
+                        grads=left and left["grads"], **kw)
+    args = (wire.Loss(1, _t(x), _t(y)), net(local), net(shared, shared=True),
             wire.Optim(kind, 2, lr), max_norm)
     r = s.call("worker_update", *args)
     return r.value, r.args_after[1], r.args_after[2]
@@ -394,18 +398,17 @@ def _compare_update(label, got: dict, expected: dict, max_norm) -> str | None:
 def _update_probe(label, kind, lr, max_norm, batches, seed, start_apart=False) -> Probe:
     """A sequence of ``len(batches)`` updates, each call starting from the states the previous one left."""
     def run(s):
-        local_state = shared_state = None
+        local = shared = None
         if start_apart:  # another worker moved the shared model since this worker's copy
-            shared_state = {k: v + 0.1 * np.sin(np.arange(v.size).reshape(v.shape) + 1.0)
-                            for k, v in _initial_state(s, seed).items()}
+            shared = {"state": {k: v + 0.1 * np.sin(np.arange(v.size).reshape(v.shape) + 1.0)
+                                for k, v in _initial_state(s, seed).items()}, "grads": None}
         trace = []
         for x, y in batches:
-            value, local, shared = _update(s, local_state, shared_state, kind, lr, max_norm, x, y, seed)
+            value, local, shared = _update(s, local, shared, kind, lr, max_norm, x, y, seed)
             step = _update_trace(value, local, shared)
             trace.append(step)
             if "error" in step:
                 break
-            local_state, shared_state = local["state"], shared["state"]
         return trace
 
     def compare(got, expected):
@@ -594,6 +597,11 @@ MISTAKES = [
             "        " + _HANDOVER.replace("shared_p.grad =", "pass  #") + "\n    shared_optimizer.step()\n"
             "    for local_p, shared_p in zip(local_model.parameters(), shared_model.parameters()):\n"
             "        " + _HANDOVER + "\n"),
+    Mistake("worker_update", "the local gradients are not cleared before backward() (zero_grad() missing): each "
+            "update adds the previous update's gradient", "    local_model.zero_grad(set_to_none=True)\n", ""),
+    Mistake("worker_update", "the gradient is handed over only while the shared .grad is None (the 'alias once' idiom "
+            "of torch < 2.0): since zero_grad() sets .grad to None, later updates step with a stale gradient",
+            _HANDOVER, "if shared_p.grad is None:\n            shared_p._grad = local_p.grad"),
     Mistake("worker_update", "the optimizer steps twice per update",
             "shared_optimizer.step()", "shared_optimizer.step()\n    shared_optimizer.step()"),
     Mistake("q_targets", "bootstrapping through a terminal state",

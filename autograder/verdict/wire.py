@@ -79,6 +79,11 @@ def __verdict_call(request, ask):
                 net.load_state_dict({k: dec(v).detach() for k, v in x["state"]}, strict=False)
             if x.get("shared"):
                 net.share_memory()
+            if x.get("grads") is not None:  # gradients left by an earlier update (stale ones included)
+                grads = {k: v for k, v in x["grads"]}
+                for name, p in net.named_parameters():
+                    g = dec(grads[name]) if name in grads else None
+                    p.grad = None if g is None else g.detach().clone()
             return net
         if t == "space":
             import gymnasium as gym
@@ -281,13 +286,16 @@ class Rng:
 @dataclass
 class Net:
     """Sent as ``nn.Sequential(Linear, act, ..., Linear)`` with ``sizes`` (input, hidden..., output),
-    built after ``torch.manual_seed(seed)``, or loaded from ``state`` (parameter name -> array)."""
+    built after ``torch.manual_seed(seed)``, or loaded from ``state`` (parameter name -> array).
+    ``grads`` (parameter name -> array or None) are set as the parameters' ``.grad`` after that: a
+    network as an earlier update left it, so a sequence of calls sees its stale gradients."""
     sizes: tuple
     activation: str = "relu"
     seed: int = 0
     state: dict | None = None
     shared: bool = False   # in shared memory (``share_memory()``), as A3C's shared model
     unused: bool = False   # with an extra parameter ``unused`` that no loss reaches
+    grads: dict | None = None
 
 
 @dataclass
@@ -429,8 +437,10 @@ def encode(x: Any, callbacks: list | None = None) -> dict:
         return {"t": "rng", "seed": int(x.seed)}
     if isinstance(x, Net):
         state = None if x.state is None else [[k, _tensor(_as_tensor(v))] for k, v in x.state.items()]
+        grads = None if x.grads is None else [[k, {"t": "none"} if v is None else _tensor(_as_tensor(v))]
+                                               for k, v in x.grads.items()]
         return {"t": "mlp", "sizes": [int(n) for n in x.sizes], "act": x.activation, "seed": int(x.seed),
-                "state": state, "shared": bool(x.shared), "unused": bool(x.unused)}
+                "state": state, "shared": bool(x.shared), "unused": bool(x.unused), "grads": grads}
     if isinstance(x, Optim):
         return {"t": "optim", "kind": x.kind, "of": int(x.of), "lr": float(x.lr),
                 "kw": [[k, enc(v)] for k, v in x.kwargs.items()]}
