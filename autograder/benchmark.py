@@ -8,12 +8,14 @@ Budgets (the course design's time budgets): all notebooks of one chapter in fast
 notebook in full mode 5 min, autograding one submission of a chapter 30 s, a slider's Run 2 s (tabular) /
 30 s (deep). The table's last column says the machine's load average while it was measured: on this
 course's 2-core reference machine a second busy process slows every row. The table is printed and
-written to benchmark-results/benchmark.md. Numbers, never assertions: nothing here fails a build.
+written to benchmarks/budgets.md with the machine it was measured on (the per-run metrics of full mode
+go to benchmark-results/). Numbers, never assertions: nothing here fails a build.
 """
 from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import statistics
 import tempfile
@@ -25,6 +27,16 @@ import nbformat
 from . import course
 
 CHAPTER_FAST_BUDGET, FULL_BUDGET, GRADE_BUDGET = 30, 300, 30
+
+
+def machine() -> str:
+    """The machine a table was measured on: CPU, cores, load, Python, torch and the date."""
+    import torch
+    cpuinfo = Path("/proc/cpuinfo")
+    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if cpuinfo.exists() else platform.processor()
+    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
+            f"Python {platform.python_version()}, torch {torch.__version__}; {time.strftime('%Y-%m-%d %H:%M')}")
 
 
 def _execute(path: Path, env: dict[str, str]) -> tuple[float, list[str]]:
@@ -88,6 +100,7 @@ def main(root: Path, full: bool = False, which: list[str] | None = None) -> int:
     thresholds = ["| notebook | run | steps to threshold | seconds to threshold | total steps | total s |",
                   "| --- | --- | --- | --- | --- | --- |"]
     base_env: dict[str, str] = {}
+    header = machine()
     print("\n".join(rows), flush=True)  # the table grows row by row below, as each is measured
     def row(what: str, seconds: float, budget: float | None, note: str = "") -> None:
         shown = f"{budget} s" if budget is not None else "(chapter's)"
@@ -131,11 +144,14 @@ def main(root: Path, full: bool = False, which: list[str] | None = None) -> int:
                                           f"{statistics.median(m['seconds_to_threshold'] for m in solved):g} | | |")
         row(f"**all {len(notebooks)} notebooks of {chapter} in fast mode**", chapter_fast, CHAPTER_FAST_BUDGET)
         row(f"**autograde one submission of {chapter}**", _grade_one(root, chapter), GRADE_BUDGET)
-    report = "\n".join(rows) + ("\n\n" + "\n".join(thresholds) if full else "") + "\n"
-    (out_dir / "benchmark.md").write_text(report)
+    report = "\n".join([f"# Time budgets (`./course bench{' --full' if full else ''}`)", "",
+                        f"Machine: {header}.", "", *rows]) + ("\n\n" + "\n".join(thresholds) if full else "") + "\n"
+    out = root / "benchmarks" / "budgets.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(report)
     if full:  # the budget rows were printed as they came; the threshold table is new here
         print("\n" + "\n".join(thresholds))
-    print(f"written to {out_dir / 'benchmark.md'}")
+    print(f"written to {out}")
     return 0
 
 

@@ -85,7 +85,7 @@ def _fingerprint(text: str) -> str:
 def _resumable(work: Path, text: str) -> bool:
     """Whether ``work`` holds a session made for exactly this solution text.
 
-    Its killed results are kept; survivors (and mutants never run) are run again against the
+    Its killed results (incompetent mutants included) are kept; survivors (and mutants never run) are run again against the
     hidden checks as they are now, so a resumed table is never staler than a fresh one on what
     counts: a check strengthened since the first run gets its chance on every survivor.
     """
@@ -93,7 +93,7 @@ def _resumable(work: Path, text: str) -> bool:
     if not (session.exists() and stamp.exists() and stamp.read_text().strip() == _fingerprint(text)):
         return False
     with sqlite3.connect(session) as db:
-        db.execute("DELETE FROM work_results WHERE test_outcome IS NULL OR upper(test_outcome) != 'KILLED'")
+        db.execute("DELETE FROM work_results WHERE test_outcome IS NULL OR upper(test_outcome) NOT IN ('KILLED', 'INCOMPETENT')")
     return True
 
 
@@ -168,19 +168,22 @@ def summarize(chapter: str, text: str, records: list) -> dict:
     return table
 
 
+def score_of(table: dict) -> float:
+    """killed / (generated - equivalent) over the whole table."""
+    killed = sum(r["killed"] for r in table.values())
+    counted = sum(r["generated"] - len(r["equivalent"]) for r in table.values())
+    return killed / counted if counted else 1.0
+
+
 def print_table(chapter: str, table: dict) -> float:
     print(f"\nmutation testing of {chapter}'s hidden checks (cosmic-ray over the extracted solutions)")
     print(f"{'exercise':<22}{'generated':>10}{'killed':>8}{'survived':>10}{'equivalent':>12}{'score':>8}")
-    total_k = total_n = 0
     for exercise, row in table.items():
-        n = row["generated"] - len(row["equivalent"])
-        total_k += row["killed"]
-        total_n += n
-        score = row["killed"] / n if n else 1.0
         print(f"{exercise:<22}{row['generated']:>10}{row['killed']:>8}{len(row['survived']):>10}"
-              f"{len(row['equivalent']):>12}{score:>8.0%}")
-    score = total_k / total_n if total_n else 1.0
-    print(f"{'total':<22}{sum(r['generated'] for r in table.values()):>10}{total_k:>8}"
+              f"{len(row['equivalent']):>12}{score_of({exercise: row}):>8.0%}")
+    score = score_of(table)
+    print(f"{'total':<22}{sum(r['generated'] for r in table.values()):>10}"
+          f"{sum(r['killed'] for r in table.values()):>8}"
           f"{sum(len(r['survived']) for r in table.values()):>10}"
           f"{sum(len(r['equivalent']) for r in table.values()):>12}{score:>8.0%}")
     for exercise, row in table.items():
@@ -189,6 +192,36 @@ def print_table(chapter: str, table: dict) -> float:
         for e in row["equivalent"]:
             print(f"  equivalent {exercise}: {e['source']}  ->  {e['mutated']}  ({e['reason']})")
     return score
+
+
+RESULTS = REPO / "benchmarks" / "mutants.md"
+
+
+def record(chapter: str, table: dict, out: Path = RESULTS) -> None:
+    """Put ``chapter``'s table into ``out`` (one section per chapter; the others are kept)."""
+    from autograder.benchmark import machine
+    rows = [f"## {chapter}", "", f"Measured {machine()}.", "",
+            "| exercise | generated | killed | survived | equivalent (listed, with reasons) | score |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for exercise, row in table.items():
+        rows.append(f"| {exercise} | {row['generated']} | {row['killed']} | {len(row['survived'])} "
+                    f"| {len(row['equivalent'])} | {score_of({exercise: row}):.0%} |")
+    rows.append(f"| **total** | {sum(r['generated'] for r in table.values())} | "
+                f"{sum(r['killed'] for r in table.values())} | {sum(len(r['survived']) for r in table.values())} | "
+                f"{sum(len(r['equivalent']) for r in table.values())} | **{score_of(table):.0%}** |")
+    rows += [f"- survived: {e['source']} -> {e['mutated']} ({ex}, line {e['line']})"
+             for ex, r in table.items() for e in r["survived"]]
+    sections: dict[str, str] = {}
+    if out.exists():
+        for part in out.read_text().split("\n## ")[1:]:
+            sections[part.split("\n", 1)[0].strip()] = "## " + part.rstrip() + "\n"
+    sections[chapter] = "\n".join(rows) + "\n"
+    head = ("# Mutation testing of the hidden checks (`./course mutants`)\n\n"
+            "cosmic-ray mutates each chapter's extracted solutions; a mutant is killed when the exercise's hidden "
+            "checks fail on it (or it does not load). Score = killed / (generated - equivalent); the equivalent "
+            "mutants and their reasons are listed in each chapter's `EQUIVALENT_MUTANTS`.\n\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(head + "\n".join(sections[k] for k in sorted(sections)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep / chapter if args.keep and len(args.chapters or []) != 1 else args.keep
         table = run(chapter, keep=work, resume=args.resume)
         score = print_table(chapter, table)
+        record(chapter, table)
         if args.keep:
             (work / f"table_{chapter}.json").write_text(json.dumps(table, indent=1))
         ok &= score >= args.goal and not any(r["survived"] for r in table.values())

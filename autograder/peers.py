@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -240,13 +239,10 @@ def table(label: str, rows: dict[int, dict], threshold: float) -> str:
 
 
 def machine() -> str:
-    import torch
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    """The benchmark's machine line, with the peer library's version."""
     import stable_baselines3
-    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
-            f"Python {platform.python_version()}, torch {torch.__version__} (1 thread), "
-            f"Stable-Baselines3 {stable_baselines3.__version__}; {time.strftime('%Y-%m-%d %H:%M')}")
+    from autograder.benchmark import machine as base
+    return f"{base()}; torch with 1 thread, Stable-Baselines3 {stable_baselines3.__version__}"
 
 
 def compare(pairs: list[Pair], seeds: list[int], budget: int | None = None, echo=print) -> dict[str, dict[int, dict]]:
