@@ -147,3 +147,73 @@ def cell_messages(folder) -> dict[str, str]:
             if gid:
                 found[gid] = text
     return found
+
+
+def test_the_formgraders_autograde_button_grades_through_the_verdict(tmp_path):
+    """The Formgrader's Autograde button runs nbgrader inside the Jupyter server (not through
+    ``./course``): a real ``jupyter server`` on the course root, the button's own API call, and the
+    gradebook it fills. One submission carries a known mistake in every exercise that has one: with
+    the verdict it loses exactly those exercises, each message naming its mistake."""
+    import secrets
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from nbgrader.api import Gradebook
+
+    chapter = "01_intro"
+    cases = importlib.import_module(f"grading_cases.case_{chapter}")
+    student, (replacements, losers) = next(iter(cases.WRONG.items()))
+    root = make_course(tmp_path, chapter)
+    course.release(root, [chapter])
+    folder = root / "submitted" / "alice" / chapter
+    folder.mkdir(parents=True)
+    for path in (root / "notebooks" / chapter).glob("*.ipynb"):
+        nbformat.write(trimmed(with_replacements(path, replacements)), folder / path.name)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(16)
+    env = course.nbgrader_env()
+    for name in ("config", "data", "runtime"):  # a fresh Jupyter: every server extension enabled
+        (tmp_path / name).mkdir()
+        env[f"JUPYTER_{name.upper()}_DIR"] = str(tmp_path / name)
+    for var in ("COURSE_FAST", "NBGRADER_EXECUTION"):
+        env.pop(var, None)
+    with open(tmp_path / "server.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "jupyter", "server", "--allow-root", "--ServerApp.ip=127.0.0.1",
+                                   f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+                                   f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"],
+                                  cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=auth), timeout=5)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
+                time.sleep(0.5)
+        # what the button posts (nbgrader's formgrader/static/js/manage_submissions.js)
+        button = urllib.request.Request(f"{base}/formgrader/api/submission/{chapter}/alice/autograde",
+                                        data=b"", method="POST", headers=auth)
+        answer = json.loads(urllib.request.urlopen(button, timeout=600).read())
+        assert answer["success"], answer.get("error", "")[-3000:]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(chapter, "alice")
+        scores = {g.cell.name: (g.score, g.max_score) for nb in submission.notebooks for g in nb.grades
+                  if g.cell.name.startswith("test_")}
+    lost = {cell for cell, (score, most) in scores.items() if score < most}
+    assert lost == set(losers), scores
+    messages = cell_messages(root / "autograded" / "alice" / chapter)
+    for cell, description in cases.NAMED[student].items():
+        assert f"known mistake: {description}" in messages.get(cell, ""), messages.get(cell)
