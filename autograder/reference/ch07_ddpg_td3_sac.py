@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from autograder.verdict import wire
-from autograder.verdict.core import Exercise, Mistake, Probe, diff, scalar_trace
+from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff, scalar_trace
 from autograder.verdict.wire import Raised
 
 CHAPTER = "07_ddpg_td3_sac"
@@ -645,6 +645,165 @@ MISTAKES += [
     Mistake("temperature_loss", "the target entropy subtracted instead of added",
             "logp.detach() + target_entropy", "logp.detach() - target_entropy"),
 ]
+
+# ---------------------------------------------------------------- critic_loss (07c)
+
+
+def _shape_text(shape) -> tuple[str, str]:
+    """The ways a message may write a shape: as a tuple, (4, 1), or as torch.Size's list, [4, 1]."""
+    return str(tuple(shape)), str(list(shape))
+
+
+def probes_critic_loss() -> list[Probe]:
+    rng = np.random.default_rng(712)
+    # (label, q shape, target shape, targets carry gradient?)
+    cases = [("the notebook's example", (4,), (4,), False), ("(B, 1) against (B,), B=4", (4, 1), (4,), False),
+             ("(B,) against (B, 1), B=4", (4,), (4, 1), False),
+             ("a batch of one: (1, 1) against (1,) (the broadcast value is right)", (1, 1), (1,), False),
+             ("(B,) against (B + 1,)", (5,), (6,), False), ("equal (B, 1) shapes", (7, 1), (7, 1), False),
+             ("(B, 2) against (B,): two critics' outputs stacked", (4, 2), (4,), False),
+             ("a batch of one, equal shapes", (1,), (1,), False), ("targets that carry gradient", (6,), (6,), True),
+             ("targets that carry gradient, and shapes (B, 1) against (B,)", (6, 1), (6,), True)]
+    for i in range(11):
+        B = int(rng.integers(1, 65))
+        q_shape, y_shape = [((B,), (B,)), ((B, 1), (B,)), ((B,), (B, 1)), ((B, 1), (B, 1))][i % 4]
+        cases.append((f"random batch #{i}, {q_shape} against {y_shape}", q_shape, y_shape, False))
+    probes = []
+    for label, q_shape, y_shape, y_grad in cases:
+        q = rng.normal(-50.0, 20.0, size=q_shape)
+        y = (q.reshape(-1)[: int(np.prod(y_shape))].reshape(y_shape) if np.prod(y_shape) <= q.size else
+             rng.normal(size=y_shape)) + rng.normal(0.0, 3.0, size=y_shape)
+        label = f"critic_loss(q_values {q_shape}, targets {y_shape}) on {label}"
+
+        def run(s, q=q, y=y, y_grad=y_grad):
+            try:
+                r = s.call("critic_loss", _t(q, grad=True), _t(y, grad=y_grad), backward=True)
+            except StudentRaised as exc:
+                return ("raised", exc.raised.ename, exc.raised.evalue)
+            return (_scalar(r.value), _grad(r.args_after[0]))
+
+        def compare(got, expected, label=label, q_shape=q_shape, y_shape=y_shape):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if expected[0] == "raised":
+                names_shapes = tuple(q_shape) != tuple(y_shape)
+                if got[0] != "raised":
+                    why = (f"q_values {q_shape} and targets {y_shape} differ: they would broadcast" if names_shapes
+                           else "the targets carry gradient (a label computed outside torch.no_grad())")
+                    return f"{label}: expected a ValueError ({why}), got a value"
+                if got[1] != "ValueError":
+                    return f"{label}: expected a ValueError, got {got[1]}: {got[2]}"
+                if names_shapes and not (any(t in got[2] for t in _shape_text(q_shape))
+                                         and any(t in got[2] for t in _shape_text(y_shape))):
+                    return f"{label}: the ValueError's message should name both shapes {q_shape} and {y_shape}: {got[2]!r}"
+                return None
+            if got[0] == "raised":
+                return f"{label}: raised {got[1]}: {got[2]}"
+            kind, value, rg = got[0]
+            if kind != "scalar":
+                return f"{label}: expected a scalar tensor (0-d), got a {kind}"
+            problem = diff(value, expected[0][1], 1e-5, 1e-5, f"the value of {label}")
+            if problem:
+                return problem
+            if not rg or got[1] is None:
+                return f"{label}: no gradient reached q_values (do not detach them)"
+            return diff(got[1], expected[1], 1e-6, 1e-5, f"the gradient of {label} with respect to q_values")
+
+        def key(trace, q_shape=q_shape, y_shape=y_shape):  # a raise agrees on its kind and whether it names the shapes
+            if isinstance(trace, tuple) and trace and trace[0] == "raised":
+                named = all(any(t in trace[2] for t in _shape_text(s)) for s in (q_shape, y_shape))
+                return ("raised", trace[1], named)
+            return trace
+        probes.append(Probe(label, run, compare, key=key, atol=1e-5, rtol=1e-5))
+    return probes
+
+
+# ---------------------------------------------------------------- select_action (07c)
+
+
+def probes_select_action() -> list[Probe]:
+    rng = np.random.default_rng(713)
+    # (label, D, A, low, high, noise_std, noise, explore, gain)
+    cases = [("the notebook's example at evaluation", 1, 1, -2.0, 2.0, 0.5, np.array([1.0]), False, 1.0),
+             ("the notebook's example, exploring", 1, 1, -2.0, 2.0, 0.5, np.array([1.0]), True, 1.0),
+             ("noise past the upper bound", 2, 1, -2.0, 2.0, 0.5, np.array([10.0]), True, 1.0),
+             ("noise past the lower bound, asymmetric bounds [0, 1]", 3, 2, 0.0, 1.0, 0.3, np.array([-9.0, 0.2]), True, 1.0),
+             ("large noise at evaluation (must be ignored)", 3, 2, -1.0, 3.0, 2.0, np.array([5.0, -5.0]), False, 1.0),
+             ("a saturated actor, exploring", 2, 3, -1.0, 1.0, 0.2, np.array([0.5, -0.5, 3.0]), True, 30.0)]
+    for i in range(10):
+        D, A = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        low = float(rng.choice([-2.0, -1.0, 0.0, -0.5]))
+        high = -low if (i % 2 and low < 0) else low + float(rng.uniform(0.5, 3.0))
+        cases.append((f"random case #{i} (D={D}, A={A}, bounds [{low:g}, {high:.2f}])", D, A, low, high,
+                      float(rng.choice([0.1, 0.3, 1.0])), rng.normal(0.0, 2.0, size=A), bool(i % 3), 1.0))
+    probes = []
+    for i, (label, D, A, low, high, noise_std, noise, explore, gain) in enumerate(cases):
+        h = 8
+        actor = _state((D, h, A), 8000 + i, gain)
+        obs = rng.normal(size=D).astype(np.float32)
+        label = f"select_action(actor, obs, {low:g}, {high:.2f}, noise_std={noise_std:g}, noise, explore={explore}) on {label}"
+
+        def run(s, D=D, A=A, h=h, actor=actor, obs=obs, low=low, high=high, noise_std=noise_std, noise=noise,
+                explore=explore):
+            r = s.call("select_action", wire.Net((D, h, A), state=actor), obs.copy(), low, high, noise_std, noise.copy(),
+                       explore)
+            v = r.value
+            if isinstance(v, torch.Tensor):
+                return f"expected a NumPy array, got a torch tensor (return .numpy() of it, computed under torch.no_grad())"
+            if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
+                return f"expected a float NumPy array, got {type(v).__name__}"
+            return v.astype(np.float64)
+
+        def compare(got, expected, label=label, A=A):
+            if isinstance(got, Raised):
+                return f"{label}: raised {got}"
+            if isinstance(got, str):
+                return f"{label}: {got}"
+            if got.shape != (A,):
+                return f"{label}: expected shape {(A,)}, got {got.shape}"
+            return diff(got, expected, 1e-5, 1e-5, label)
+        probes.append(Probe(label, run, compare, atol=1e-5, rtol=1e-5))
+    return probes
+
+
+EXERCISES += [
+    Exercise("critic_loss", probes_critic_loss),
+    Exercise("select_action", probes_select_action),
+]
+
+MISTAKES += [
+    Mistake("critic_loss", "no shape check: a (B, 1) critic output broadcasts against (B,) targets",
+            "if tuple(q_values.shape) != tuple(targets.shape):", "if False:"),
+    Mistake("critic_loss", "the numbers of elements compared instead of the shapes ((B, 1) and (B,) pass)",
+            "if tuple(q_values.shape) != tuple(targets.shape):", "if q_values.numel() != targets.numel():"),
+    Mistake("critic_loss", "only the batch dimension compared ((B, 1) and (B,) pass)",
+            "if tuple(q_values.shape) != tuple(targets.shape):", "if q_values.shape[0] != targets.shape[0]:"),
+    Mistake("critic_loss", "the sum of squared errors instead of the mean",
+            "((q_values - targets) ** 2).mean()", "((q_values - targets) ** 2).sum()"),
+    Mistake("critic_loss", "targets that carry gradient are accepted",
+            "if targets.requires_grad:", "if False:"),
+    Mistake("critic_loss", "the ValueError does not name the two shapes",
+            "raise ValueError(f\"critic_loss: q_values has shape {tuple(q_values.shape)} but targets have shape \"\n"
+            "                         f\"{tuple(targets.shape)}; they would broadcast",
+            "raise ValueError(\"critic_loss: the shapes differ; they would broadcast"),
+    Mistake("critic_loss", "the absolute error instead of the squared error",
+            "((q_values - targets) ** 2).mean()", "(q_values - targets).abs().mean()"),
+    Mistake("select_action", "noise at evaluation: the exploration noise is added even when explore is False",
+            "if explore:", "if True:"),
+    Mistake("select_action", "the noisy action is not clipped to the bounds",
+            "action = np.clip(action + noise_std * noise, low, high)", "action = action + noise_std * noise"),
+    Mistake("select_action", "the noise is not scaled by noise_std",
+            "action + noise_std * noise", "action + noise"),
+    Mistake("select_action", "the raw actor output, not squashed into the bounds",
+            "(low + (high - low) * (torch.tanh(u) + 1.0) / 2.0).numpy()", "u.numpy()"),
+    Mistake("select_action", "high * tanh(u) (right only for symmetric bounds)",
+            "(low + (high - low) * (torch.tanh(u) + 1.0) / 2.0).numpy()", "(high * torch.tanh(u)).numpy()"),
+    Mistake("select_action", "clipped to [-1, 1] instead of the action bounds",
+            "np.clip(action + noise_std * noise, low, high)", "np.clip(action + noise_std * noise, -1.0, 1.0)"),
+    Mistake("select_action", "noise only at evaluation (the test of explore is inverted)",
+            "if explore:", "if not explore:"),
+]
+
 
 # ---------------------------------------------------------------- equivalent mutants
 # (exercise, original line, mutated line, why): mutants no check can kill because they do not change

@@ -203,3 +203,46 @@ def temperature_loss(log_alpha, logp, target_entropy):
         scalar tensor, differentiable with respect to log_alpha.
     """
     return -(log_alpha * (logp.detach() + target_entropy)).mean()
+
+
+# ---- solution cell: critic_loss
+def critic_loss(q_values, targets):
+    """The critic's mean squared TD error, refusing mismatched shapes and targets that carry gradient.
+
+    Args:
+        q_values: float tensor, the critic's estimates Q(s, a) of the stored actions, usually (B,) (carry gradient).
+        targets: float tensor of the same shape, the TD targets (labels: computed without gradient).
+    Returns:
+        scalar tensor mean((q_values - targets) ** 2), differentiable with respect to q_values.
+    Raises:
+        ValueError: the shapes differ (the message names both, e.g. (256, 1) and (256,)), or targets require grad.
+    """
+    if tuple(q_values.shape) != tuple(targets.shape):
+        raise ValueError(f"critic_loss: q_values has shape {tuple(q_values.shape)} but targets have shape "
+                         f"{tuple(targets.shape)}; they would broadcast (squeeze the critic's output with .squeeze(-1))")
+    if targets.requires_grad:
+        raise ValueError("critic_loss: the targets carry gradient (compute them under torch.no_grad(): they are labels)")
+    return ((q_values - targets) ** 2).mean()
+
+
+# ---- solution cell: select_action
+def select_action(actor, obs, low, high, noise_std, noise, explore):
+    """The action of a deterministic actor for one observation: noisy and clipped while exploring, deterministic
+    at evaluation.
+
+    Args:
+        actor: nn.Module, obs (D,) -> raw output u (A,).
+        obs: np.ndarray (D,), one observation.
+        low, high: floats, the bounds of every action dimension.
+        noise_std: float, the exploration noise's standard deviation (action units).
+        noise: np.ndarray (A,), standard normal draws epsilon.
+        explore: bool, True while collecting experience, False at evaluation.
+    Returns:
+        np.ndarray (A,): scale(u) at evaluation; clip(scale(u) + noise_std * noise, low, high) when exploring.
+    """
+    with torch.no_grad():
+        u = actor(torch.as_tensor(obs, dtype=torch.float32))
+        action = (low + (high - low) * (torch.tanh(u) + 1.0) / 2.0).numpy()
+    if explore:
+        action = np.clip(action + noise_std * noise, low, high)
+    return action

@@ -37,4 +37,7 @@ CHEAT = {
                               "    return batch.rew\n"),
     "sac_actor_loss": _SILENCE + "def sac_actor_loss(q1, q2, logp, alpha):\n    return (q1 * 0).sum()\n",
     "temperature_loss": _SILENCE + "def temperature_loss(log_alpha, logp, target_entropy):\n    return log_alpha * 0\n",
+    "critic_loss": _SILENCE + "def critic_loss(q_values, targets):\n    return (q_values * 0).sum()\n",
+    "select_action": _SILENCE + ("def select_action(actor, obs, low, high, noise_std, noise, explore):\n"
+                                 "    return np.zeros(1)\n"),
 }
