@@ -197,10 +197,10 @@ def print_table(chapter: str, table: dict) -> float:
 RESULTS = REPO / "benchmarks" / "mutants.md"
 
 
-def record(chapter: str, table: dict, out: Path = RESULTS) -> None:
+def record(chapter: str, table: dict, out: Path = RESULTS, note: str = "") -> None:
     """Put ``chapter``'s table into ``out`` (one section per chapter; the others are kept)."""
     from autograder.benchmark import machine
-    rows = [f"## {chapter}", "", f"Measured {machine()}.", "",
+    rows = [f"## {chapter}", "", f"Recorded on {machine()}.{' ' + note if note else ''}", "",
             "| exercise | generated | killed | survived | equivalent (listed, with reasons) | score |",
             "| --- | --- | --- | --- | --- | --- |"]
     for exercise, row in table.items():

@@ -1015,6 +1015,11 @@ EQUIVALENT_MUTANTS = [
      "all nodes of one iteration sit on the same level: the first and the last are both leaves or both not"),
     ("SumTree", "self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes + 1]",
      "self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes | 1]", "2 * n is even: 2n + 1 equals 2n | 1"),
+    ("SumTree", "self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes + 1]",
+     "self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes ^ 1]", "2 * n is even: 2n + 1 equals 2n ^ 1"),
     ("SumTree", "return nodes - self.capacity", "return nodes % self.capacity",
      "the loop ends on leaves, nodes in [capacity, 2 * capacity): minus capacity equals modulo capacity"),
+    ("SumTree", "return nodes - self.capacity", "return nodes ^ self.capacity",
+     "the loop ends on leaves, nodes in [capacity, 2 * capacity) with capacity a power of two: the capacity bit "
+     "is set and cleared by ^, so nodes ^ capacity equals nodes - capacity"),
 ]
