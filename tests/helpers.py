@@ -35,7 +35,7 @@ def execute(path: Path, timeout: int = 600, env: dict | None = None):
     os.environ.update(env or {})
     try:
         start = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         return nb, time.perf_counter() - start
     finally:
