@@ -6,12 +6,17 @@
 For each pair (a chapter's solution agent, trained exactly as the notebook's full mode trains it,
 and its nearest Stable-Baselines3 agent with the rl-zoo hyperparameters of the same task), seeds
 run alternately (course, peer, course, peer, ...), one torch thread, on the same machine. The
-protocol (:class:`Protocol`) is the notebooks': every ``eval_every`` environment steps, 10 greedy
-(deterministic) episodes from *fresh* start states (episode ``i`` of the evaluation at step ``t``
-is reset with seed ``eval_seed + t + i``) through :func:`course_lib.evaluation.evaluate`; the
-evaluation's time is not training time. Per pair and seed the table gives the environment steps
-and training seconds to the first evaluation at the threshold, the ratio course/peer of both, the
-share of later evaluations still at the threshold ("stays solved"), and training steps per second.
+pairs: DQN (03a), A2C (05a) and PPO (06b) on CartPole-v1 (threshold 475, an evaluation every
+2,000 steps); DDPG and TD3 (07a) and SAC (07b) on Pendulum-v1 (threshold -200, every 1,000 steps,
+as chapter 7 evaluates). The protocol (:class:`Protocol`) is the notebooks': every ``eval_every``
+environment steps, 10 greedy (deterministic) episodes from *fresh* start states (episode ``i`` of
+the evaluation at step ``t`` is reset with seed ``eval_seed + t + i``); the evaluation's time is
+not training time. An evaluation comes once the agent has trained on the steps taken (see
+:func:`peer_run`), so agents that update in chunks (PPO's 256-step rollouts, SB3 DQN's 256 steps)
+are evaluated at the end of the chunk that crosses the multiple of ``eval_every``. Per pair and
+seed the table gives the environment steps and training seconds to the first evaluation at the
+threshold, the ratio course/peer of both, the share of later evaluations still at the threshold
+("stays solved"), and training steps per second.
 
 Stable-Baselines3 and rl_zoo3 are the optional ``bench`` extra (``requirements-bench.lock``),
 installed on first use; students never install them. rl_zoo3 is installed without its
@@ -95,9 +100,98 @@ def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
                float(log.seconds))
 
 
+def _run_of(log) -> Run:
+    return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
+               float(log.seconds))
+
+
+def _course_ppo(seed: int, protocol: Protocol, budget: int) -> Run:
+    """06b's ``train_ppo`` with its full-mode settings (its defaults: 8 envs x 32 steps, 20 epochs of
+    minibatches of 256, lr 1e-3 and clip 0.2 annealed), trained to the end.
+
+    train_ppo evaluates when a 256-step rollout ends at or after each multiple of ``eval_every`` (the
+    peer does the same, see :func:`peer_run`), but always from the *same* 10 start states
+    (``evaluate(..., seed=10_000)``), and no parameter changes that. So that both sides are measured
+    from fresh start states, the ``evaluate`` of the loaded namespace (this run only; the notebook is
+    not changed) seeds the evaluation at step ``t`` with ``eval_seed + t``. Training is untouched:
+    evaluation has its own environment and draws no random number (greedy actions)."""
+    from course_lib.evaluation import evaluate
+
+    ns = stability.load_training(REPO / "notebooks" / "06_ppo" / "06b_ppo.ipynb",
+                                 extra=("train_ppo", "gae", "make_envs"))
+    current: dict = {}
+
+    class Logger(ns["TrainingLogger"]):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            current["log"] = self
+
+    def fresh_evaluate(env, policy, n_episodes=10, seed=0, max_steps=None):
+        return evaluate(env, policy, n_episodes, seed=protocol.eval_seed + current["log"].steps, max_steps=max_steps)
+
+    ns["TrainingLogger"], ns["evaluate"] = Logger, fresh_evaluate
+    _, log = ns["train_ppo"](seed=seed, env_id=protocol.env_id, total_steps=budget, eval_every=protocol.eval_every,
+                             eval_episodes=protocol.eval_episodes, threshold=protocol.threshold,
+                             stop_at_threshold=False, live_plot=False)
+    return _run_of(log)
+
+
+#: 07a and 07b evaluate at step t with evaluate_with_q(..., seed=100_000 + t): fresh start states, and
+#: the Pendulum protocol's eval_seed is that 100_000, so the notebooks' own evaluations are the protocol's.
+_CH07_EVAL_SEED = 100_000
+
+
+def _chapter7(ns: dict, protocol: Protocol) -> dict:
+    """Point a chapter-7 namespace's evaluations at ``protocol.eval_seed`` (a no-op for the Pendulum protocol)."""
+    if protocol.eval_seed != _CH07_EVAL_SEED:
+        evaluate_with_q = ns["evaluate_with_q"]
+
+        def reseeded(env, act, q_value=None, n_episodes=10, seed=0, gamma=0.99):
+            return evaluate_with_q(env, act, q_value, n_episodes=n_episodes,
+                                   seed=seed - _CH07_EVAL_SEED + protocol.eval_seed, gamma=gamma)
+        ns["evaluate_with_q"] = reseeded
+    return ns
+
+
+def _course_07a(algo: str) -> Callable[[int, Protocol, int], Run]:
+    def course(seed: int, protocol: Protocol, budget: int) -> Run:
+        ns = stability.load_training(REPO / "notebooks" / "07_ddpg_td3_sac" / "07a_ddpg_td3.ipynb",
+                                     extra=("train_agent",))
+        _, log = _chapter7(ns, protocol)["train_agent"](
+            algo, seed=seed, env_id=protocol.env_id, total_steps=budget, learning_starts=1_000,
+            eval_every=protocol.eval_every, eval_episodes=protocol.eval_episodes, threshold=protocol.threshold,
+            stop_at_threshold=False, live_plot=False)
+        return _run_of(log)
+    course.__name__ = f"_course_{algo}"
+    course.__doc__ = (f"07a's ``train_agent(\"{algo}\")`` with its full-mode settings (20,000 steps, 1,000 random "
+                      "steps first, one update per step), trained to the end; evaluated every eval_every steps "
+                      "from fresh start states by the notebook itself.")
+    return course
+
+
+def _course_sac(seed: int, protocol: Protocol, budget: int) -> Run:
+    """07b's ``train_sac`` with its full-mode settings (20,000 steps, 1,000 random steps first), trained to
+    the end; 07b takes ``polyak_update`` from 07a, as its import cell does."""
+    from course_lib.reuse import use_exercises
+
+    folder = REPO / "notebooks" / "07_ddpg_td3_sac"
+    ns = stability.load_training(folder / "07b_sac.ipynb", extra=("train_sac",))
+    use_exercises(folder / "07a_ddpg_td3.ipynb", ns, verbose=False)
+    _, log = _chapter7(ns, protocol)["train_sac"](
+        seed=seed, env_id=protocol.env_id, total_steps=budget, learning_starts=1_000, eval_every=protocol.eval_every,
+        eval_episodes=protocol.eval_episodes, threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)
+    return _run_of(log)
+
+
+PENDULUM = Protocol("Pendulum-v1", -200.0, eval_every=1_000, eval_seed=_CH07_EVAL_SEED)
+
 PAIRS = [
     Pair("DQN (03a) vs SB3 DQN", "03_dqn", "dqn", 40_000, _course_dqn),
     Pair("A2C (05a) vs SB3 A2C", "05_actor_critic", "a2c", 100_000, _course_a2c),
+    Pair("PPO (06b) vs SB3 PPO", "06_ppo", "ppo", 100_000, _course_ppo),
+    Pair("DDPG (07a) vs SB3 DDPG", "07_ddpg_td3_sac", "ddpg", 20_000, _course_07a("ddpg"), PENDULUM),
+    Pair("TD3 (07a) vs SB3 TD3", "07_ddpg_td3_sac", "td3", 20_000, _course_07a("td3"), PENDULUM),
+    Pair("SAC (07b) vs SB3 SAC", "07_ddpg_td3_sac", "sac", 20_000, _course_sac, PENDULUM),
 ]
 
 
@@ -106,12 +200,11 @@ PAIRS = [
 
 def ensure_extra() -> None:
     """Install the bench extra into this environment if it is missing (once)."""
-    try:
-        import rl_zoo3  # noqa: F401
-        import stable_baselines3  # noqa: F401
+    import importlib.util
+    # rl_zoo3 is installed without its dependencies, so ``import rl_zoo3`` fails (huggingface_hub):
+    # only its presence counts, its hyperparameter files are all that is read
+    if importlib.util.find_spec("rl_zoo3") and importlib.util.find_spec("stable_baselines3"):
         return
-    except ImportError:
-        pass
     pins = dict(line.split("==") for line in LOCK.read_text().split("\n")
                 if "==" in line and not line.startswith("#"))
     print("installing the bench extra (Stable-Baselines3, rl_zoo3's hyperparameters) from "
@@ -143,10 +236,64 @@ def _schedule(value):
     return value
 
 
-def peer_run(algo: str, seed: int, protocol: Protocol, budget: int) -> Run:
-    """Train Stable-Baselines3's ``algo`` with rl-zoo's hyperparameters, evaluated by the protocol."""
-    import stable_baselines3 as sb3
+#: the keys rl-zoo turns into schedules (rl_zoo3.exp_manager.ExperimentManager._preprocess_schedules)
+_SCHEDULED = ("learning_rate", "clip_range", "clip_range_vf", "delta_std")
+
+
+def zoo_model_kwargs(hp: dict, action_space) -> tuple[int, dict | None, dict]:
+    """rl-zoo's YAML entry -> ``(n_envs, VecNormalize kwargs or None, model kwargs)``, converted as
+    rl_zoo3's ExperimentManager converts it: ``lin_<x>`` schedules, ``train_freq`` lists -> tuples,
+    ``policy_kwargs`` (and replay-buffer kwargs) strings evaluated, ``normalize`` (bool, string or dict;
+    VecNormalize gets the algorithm's gamma), ``noise_type``/``noise_std`` -> an ``action_noise``
+    (NormalActionNoise or OrnsteinUhlenbeckActionNoise over the action dimension)."""
     import torch.nn as nn
+    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+
+    hp = dict(hp)
+    unsupported = {"env_wrapper", "vec_env_wrapper", "frame_stack", "callback", "env_kwargs", "monitor_kwargs"} & set(hp)
+    if unsupported:
+        raise NotImplementedError(f"rl-zoo entries not handled by the peer benchmark: {sorted(unsupported)}")
+    n_envs = int(hp.pop("n_envs", 1))
+    hp.pop("n_timesteps", None)
+    python = {"__builtins__": {}, "dict": dict, "nn": nn}  # rl-zoo writes some values as Python: "dict(...)"
+    normalize = hp.pop("normalize", False)
+    if isinstance(normalize, str):
+        normalize = eval(normalize, python)  # noqa: S307
+    if normalize:
+        normalize = dict(normalize) if isinstance(normalize, dict) else {}
+        if "gamma" in hp:
+            normalize["gamma"] = hp["gamma"]
+    for key in ("policy_kwargs", "replay_buffer_kwargs"):
+        if isinstance(hp.get(key), str):
+            hp[key] = eval(hp[key], python)  # noqa: S307
+    for key in _SCHEDULED:
+        if key in hp:
+            hp[key] = _schedule(hp[key])
+    if isinstance(hp.get("train_freq"), list):
+        hp["train_freq"] = tuple(hp["train_freq"])
+    noise_type = hp.pop("noise_type", None)
+    noise_std = hp.pop("noise_std", None)
+    if noise_type is not None:
+        n_actions = action_space.shape[0]
+        noise_class = (NormalActionNoise if "normal" in noise_type else
+                       OrnsteinUhlenbeckActionNoise if "ornstein-uhlenbeck" in noise_type else None)
+        if noise_class is None:
+            raise ValueError(f"unknown rl-zoo noise_type {noise_type!r}")
+        hp["action_noise"] = noise_class(mean=np.zeros(n_actions), sigma=noise_std * np.ones(n_actions))
+    return n_envs, (normalize or None), hp
+
+
+def peer_run(algo: str, seed: int, protocol: Protocol, budget: int) -> Run:
+    """Train Stable-Baselines3's ``algo`` with rl-zoo's hyperparameters, evaluated by the protocol.
+
+    An evaluation is due once ``eval_every`` more environment steps have been taken; it runs at the
+    next point where SB3 has finished training on the steps taken so far (the start of its next
+    rollout, or the end of ``learn``), as the course's loops evaluate after their update. With
+    off-policy agents that train every step (DDPG, TD3, SAC) this is exactly every ``eval_every``
+    steps; PPO (8 x 32 steps per rollout) evaluates at the end of the rollout that crosses the
+    multiple, as 06b's train_ppo does; DQN (train_freq 256) at the end of the 256-step chunk."""
+    import stable_baselines3 as sb3
+    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
@@ -154,40 +301,44 @@ def peer_run(algo: str, seed: int, protocol: Protocol, budget: int) -> Run:
     from course_lib.envs import make_env
     from course_lib.evaluation import evaluate
 
+    torch.set_num_threads(1)                          # as the course's side (load_training) and compare()
     hp = zoo_hyperparameters(algo, protocol.env_id)
-    n_envs, normalize = int(hp.pop("n_envs", 1)), hp.pop("normalize", False)
-    hp.pop("n_timesteps", None)
     policy = hp.pop("policy")
-    if isinstance(hp.get("policy_kwargs"), str):  # rl-zoo writes them as Python: "dict(net_arch=[256, 256])"
-        hp["policy_kwargs"] = eval(hp["policy_kwargs"], {"__builtins__": {}, "dict": dict, "nn": nn})  # noqa: S307
-    hp = {k: _schedule(v) for k, v in hp.items()}
-    env = make_vec_env(protocol.env_id, n_envs=n_envs, seed=seed)
-    if normalize:
-        env = VecNormalize(env, gamma=hp.get("gamma", 0.99), **(normalize if isinstance(normalize, dict) else {}))
-    model = getattr(sb3, algo.upper())(policy, env, seed=seed, device="cpu", verbose=0, **hp)
     eval_env = make_env(protocol.env_id)
+    n_envs, normalize, hp = zoo_model_kwargs(hp, eval_env.action_space)
+    env = make_vec_env(protocol.env_id, n_envs=n_envs, seed=seed)
+    if normalize is not None:
+        env = VecNormalize(env, **normalize)
+    model = getattr(sb3, algo.upper())(policy, env, seed=seed, device="cpu", verbose=0, **hp)
     evals: list[tuple[int, float]] = []
     clock = {"start": time.perf_counter(), "solved": None, "next": protocol.eval_every}
 
     def act(obs):
-        if normalize:
+        if normalize is not None:
             obs = env.normalize_obs(obs)
         return model.predict(obs, deterministic=True)[0]
 
+    def maybe_evaluate() -> None:
+        step = model.num_timesteps
+        if step < clock["next"]:
+            return
+        clock["next"] += protocol.eval_every
+        t0 = time.perf_counter()
+        mean = evaluate(eval_env, act, protocol.eval_episodes, seed=protocol.eval_seed + step).mean
+        evals.append((step, mean))
+        clock["start"] += time.perf_counter() - t0  # evaluation time is not training time
+        if clock["solved"] is None and mean >= protocol.threshold:
+            clock["solved"] = (step, time.perf_counter() - clock["start"])
+
     class Evaluate(BaseCallback):
+        def _on_rollout_start(self) -> None:
+            maybe_evaluate()
+
         def _on_step(self) -> bool:
-            step = self.num_timesteps
-            if step >= clock["next"]:
-                clock["next"] += protocol.eval_every
-                t0 = time.perf_counter()
-                mean = evaluate(eval_env, act, protocol.eval_episodes, seed=protocol.eval_seed + step).mean
-                evals.append((step, mean))
-                clock["start"] += time.perf_counter() - t0  # evaluation time is not training time
-                if clock["solved"] is None and mean >= protocol.threshold:
-                    clock["solved"] = (step, time.perf_counter() - clock["start"])
             return True
 
     model.learn(budget, callback=Evaluate())
+    maybe_evaluate()                                  # the last rollout's training is done
     return Run(evals, clock["solved"], int(model.num_timesteps), time.perf_counter() - clock["start"])
 
 
@@ -276,6 +427,14 @@ def main(argv: list[str] | None = None) -> int:
     return run(args.chapters, args.seeds, args.budget, args.out)
 
 
+def describe(pairs: list[Pair]) -> str:
+    """The protocols of ``pairs`` in words, one clause per task."""
+    seen = dict.fromkeys(p.protocol for p in pairs)
+    return "; ".join(f"{pr.env_id}, every {pr.eval_every:,} environment steps, {pr.eval_episodes} greedy (deterministic) "
+                     f"episodes from fresh start states (seeds {pr.eval_seed:,} + step + i), threshold {pr.threshold:g}"
+                     for pr in seen)
+
+
 def run(chapters: list[str] | None, seeds: list[int], budget: int | None = None, out: Path = RESULTS) -> int:
     """Compare the pairs of ``chapters`` (all when empty), print the tables and write them to ``out``."""
     pairs = [p for p in PAIRS if not chapters or p.chapter in chapters]
@@ -288,9 +447,9 @@ def run(chapters: list[str] | None, seeds: list[int], budget: int | None = None,
     results = compare(pairs, seeds, budget)
     text = ["# The course's agents against Stable-Baselines3 (`./course bench --peers`)", "",
             f"Machine: {header}.", "",
-            "Protocol: every 2,000 environment steps, 10 greedy episodes from fresh start states; evaluation time "
-            "excluded; seeds alternate course and peer; 'stays solved' = share of the evaluations after the first "
-            "crossing still at the threshold." + (f" Budget: {budget:,} steps per run." if budget else ""), ""]
+            f"Protocol: {describe(pairs)}; evaluation time excluded; seeds alternate course and peer; 'stays solved' = "
+            "share of the evaluations after the first crossing still at the threshold."
+            + (f" Budget: {budget:,} steps per run." if budget else ""), ""]
     for pair in pairs:
         text += [table(pair.label, results[pair.label], pair.protocol.threshold), ""]
     out.parent.mkdir(parents=True, exist_ok=True)
