@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.verdict import converted_chapters, extract, wire
-from autograder.verdict.core import Chapter, LocalStudent, grade_exercise
+from autograder.verdict.core import Chapter, LocalStudent, StudentRaised, grade_exercise
 
 CHAPTERS = converted_chapters()
 _CHAPTERS: dict[str, Chapter] = {}
@@ -214,3 +214,24 @@ def test_torch_values_networks_optimizers_and_callbacks_cross_as_data():
     assert torch.equal(s.call("noise", seed=0).value, s.call("noise", seed=0).value)
     assert s.script("Buffer", {"n": 3}, [("call", ("add", [1])), ("call", ("add", [2])), ("call", ("__len__", []))]) \
         == [None, None, 2]
+
+
+def test_a_call_can_be_repeated_on_the_same_arguments():
+    """``repeat`` calls the student's function again on the very same objects (a graph kept alive
+    across calls, a list that grows): the last result answers."""
+    import torch
+    ns = {"torch": torch}
+    exec("def grow(items):\n    items.append(len(items))\n    return len(items)\n"
+         "def hvp_like(loss, net, keep):\n"
+         "    grads = torch.autograd.grad(loss, list(net.parameters()), create_graph=True)\n"
+         "    flat = torch.cat([g.reshape(-1) for g in grads])\n"
+         "    hv = torch.autograd.grad(flat.sum(), list(net.parameters()), retain_graph=keep)\n"
+         "    return torch.cat([h.reshape(-1) for h in hv]).detach()\n", ns)
+    s = LocalStudent(ns)
+    r = s.call("grow", [], repeat=3)
+    assert r.value == 3 and r.args_after[0] == [0, 1, 2]
+    loss = wire.Loss(1, torch.ones(2, 3), torch.zeros(2, 2))
+    once = s.call("hvp_like", loss, wire.Net((3, 4, 2), "tanh", seed=1), True).value
+    assert torch.equal(s.call("hvp_like", loss, wire.Net((3, 4, 2), "tanh", seed=1), True, repeat=2).value, once)
+    with pytest.raises(StudentRaised, match="second time"):  # the loss's graph was freed by the first call
+        s.call("hvp_like", loss, wire.Net((3, 4, 2), "tanh", seed=1), False, repeat=2)

@@ -104,7 +104,9 @@ def probes_conjugate_gradient() -> list[Probe]:
              ("n=8, tol=1e-2 (stops early)", _spd(rng, 8, 50.0), rng.normal(size=8), 30, 1e-2),
              ("n=8, tol=0 (exactly iters calls)", _spd(rng, 8, 50.0), rng.normal(size=8), 4, 0.0),
              ("diag(1, 2), b=(1, 1), the defaults (iters=10, tol=1e-10: stops after 2)", np.diag([1.0, 2.0]),
-              np.array([1.0, 1.0]), None, None)]
+              np.array([1.0, 1.0]), None, None),
+             ("n=24, condition 1000, the defaults (iters=10 binds: r.r is still above 1e-10 after 10)",
+              _spd(np.random.default_rng(6110), 24, 1000.0), np.random.default_rng(6111).normal(size=24), None, None)]
     for i in range(14):
         n = int(rng.integers(2, 26))
         kappa = float(10 ** rng.uniform(0, 3))
@@ -166,8 +168,9 @@ def probes_hessian_vector_product() -> list[Probe]:
 
         def run(s, sizes=sizes, act=act, seed=seed, x=x, y=y, v=v, damping=damping):
             extra = () if damping is None else (damping,)
+            # twice on one loss, as conjugate gradient calls it (once per iteration): the loss's graph must survive
             r = s.call("hessian_vector_product", wire.Loss(1, torch.as_tensor(x), torch.as_tensor(y)),
-                       wire.Net(sizes, act, seed=seed), torch.as_tensor(v), *extra)
+                       wire.Net(sizes, act, seed=seed), torch.as_tensor(v), *extra, repeat=2)
             out = r.value
             if not isinstance(out, torch.Tensor):
                 return (f"a {type(out).__name__}, not a tensor", None)
@@ -177,7 +180,10 @@ def probes_hessian_vector_product() -> list[Probe]:
 
         def compare(got, expected, label=label):
             if isinstance(got, Raised):
-                return f"{label}: raised {got}"
+                hint = (" Conjugate gradient calls it once per iteration on the same loss: the loss's graph must "
+                        "survive each call (retain_graph=True in the second torch.autograd.grad)."
+                        if "second time" in str(got) else "")
+                return f"{label}, called twice on one loss: raised {got}{hint}"
             if isinstance(got[0], str):
                 return f"{label}: returned {got[0]}"
             problem = diff(got[0], expected[0], 1e-5, 1e-4, f"(H + damping I) v from {label}")
@@ -683,4 +689,16 @@ EQUIVALENT_MUTANTS = [
      "the value net's output is (B, 1): dim 1 is dim -1"),
     ("ppo_update", "entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()",
      "entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()", "log_probs is 2-D (B, A): dim 1 is dim -1"),
+    ("ppo_update", "entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()",
+     "entropy = -(log_probs.exp() * log_probs).sum(dim=+1).mean()", "log_probs is 2-D (B, A): dim 1 is dim -1"),
+    ("conjugate_gradient", "if rr < tol:", "if rr <= tol:",
+     "differs only when r.r equals tol exactly (a float equality of a sum of squares: probability 0)"),
+    ("ppo_update", "if target_kl is not None and kl > target_kl:", "if target_kl is not None and kl >= target_kl:",
+     "differs only when the measured KL equals target_kl exactly (probability 0)"),
+    ("ppo_update", 'stats["clip_fraction"].append(((ratio - 1.0).abs() > clip).float().mean().item())',
+     'stats["clip_fraction"].append(((ratio - 1.0).abs() >= clip).float().mean().item())',
+     "differs only when a ratio is exactly 1 +- clip (probability 0); the statistic is not returned to the loss"),
+    ("ppo_update", "adv = (adv - adv.mean()) / (adv.std() + 1e-8)", "adv = (adv - adv.mean()) / (adv.std() - 1e-8)",
+     "the advantages' std is far above 1e-8 in every probe and in training: +-1e-8 changes the normalised "
+     "advantages by about 2e-8 of their size, below any tolerance (not equivalent for a batch of equal advantages)"),
 ]

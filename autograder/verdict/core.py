@@ -59,7 +59,7 @@ class Student:
     _callbacks: list = []
 
     def call(self, fn: str, *args, deps: Sequence[str] = (), seed: int | None = None,
-             backward: bool | str = False, **kwargs) -> Result:
+             backward: bool | str = False, repeat: int = 1, **kwargs) -> Result:
         """Call the student's ``fn(*args, **kwargs)``; ``deps`` are replaced by the reference pieces
         for the duration of the call. Raises :class:`StudentRaised` when the student's code raises.
 
@@ -67,12 +67,15 @@ class Student:
         ``backward``, a scalar tensor result (or the first item of a tuple result) that requires grad
         is back-propagated, so ``args_after`` carries the arguments' gradients (tensors' ``.grad``,
         :class:`wire.Module` ``"grads"``); ``backward="sum"`` back-propagates the sum of a tensor
-        result of any shape (the gradients of a batch of per-row values)."""
+        result of any shape (the gradients of a batch of per-row values). ``repeat`` calls ``fn`` that
+        many times on the same arguments (the same tensors and networks, graphs included) and answers
+        the last result: what an optimizer or a solver that calls a function again and again needs of
+        it (a Hessian-vector product called by conjugate gradient on one loss, for example)."""
         callbacks: list = []
         req = {"op": "call", "fn": fn, "args": [wire.encode(a, callbacks) for a in args],
                "kwargs": [[k, wire.encode(v, callbacks)] for k, v in kwargs.items()],
                "deps": list(deps), "seed": seed,
-               "backward": backward if backward == "sum" else bool(backward)}
+               "backward": backward if backward == "sum" else bool(backward), "repeat": int(repeat)}
         self._callbacks = callbacks
         try:
             answer = self.request(req)

@@ -208,7 +208,8 @@ def __verdict_call(request, ask):
             for d in req["deps"]:
                 ns[d] = stub(d)
             try:
-                value = fn(*args_, **kwargs)
+                for _ in range(max(1, int(req.get("repeat") or 1))):
+                    value = fn(*args_, **kwargs)
                 if req.get("backward"):
                     loss = value[0] if isinstance(value, (tuple, list)) and value else value
                     if req["backward"] == "sum" and getattr(loss, "requires_grad", False):
