@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Callable
+
+from course_lib.reuse import code_cells
 
 
 def parse_value(text: str):
@@ -50,12 +51,8 @@ def load_notebook_function(notebook: str | Path, name: str) -> Callable:
     statement that fails (it needed something computed in the notebook) is skipped.
     """
     path = Path(notebook)
-    nb = json.loads(path.read_text(encoding="utf-8"))
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", []))
+    for _, source, _ in code_cells(path):
         source = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
         try:
             tree = ast.parse(source)

@@ -44,7 +44,6 @@ import dis
 import importlib
 import inspect
 import itertools
-import json
 import linecache
 import math
 import multiprocessing as mp
@@ -64,6 +63,8 @@ from typing import Any, Callable
 import torch
 import torch.multiprocessing as torch_mp  # registers the shared-memory reductions of tensors
 from torch import nn
+
+from course_lib.reuse import code_cells
 
 __all__ = ["ActorCritic", "QNetwork", "SharedAdam", "SharedRMSprop", "portable", "Portable",
            "load_functions", "run_workers", "RunResult", "WorkerContext", "WorkerError",
@@ -398,7 +399,6 @@ def load_functions(notebook: str | Path, names: list[str], namespace: dict | Non
         ``{name: function}``. Raises ``LookupError`` naming what was not found.
     """
     path = Path(notebook)
-    nb = json.loads(path.read_text(encoding="utf-8"))
     env: dict[str, Any] = namespace if namespace is not None else {"__name__": "__main__"}
     env.setdefault("__builtins__", builtins)
     for name, statement in (("math", "import math"), ("np", "import numpy as np"), ("torch", "import torch"),
@@ -406,10 +406,7 @@ def load_functions(notebook: str | Path, names: list[str], namespace: dict | Non
         if name not in env:
             exec(statement, env)
     cells = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", []))
+    for _, source, _ in code_cells(path):
         # IPython magics (%matplotlib inline, !pip ...) are not Python: blank them, keep line numbers
         source = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
         try:

@@ -21,10 +21,11 @@ notebook, the hint is generic.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import sys
 from pathlib import Path
+
+from course_lib.reuse import code_cells
 
 EXTENSION = "course_lib.restart_help"
 RUN_ABOVE = "Run > Run All Above Selected Cell"
@@ -96,15 +97,9 @@ def defined_names(source: str) -> set[str]:
 def _code_cells(path: Path) -> list[tuple[int, str]]:
     """``(1-based cell number among all cells, source)`` of each code cell of a notebook file."""
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        return [(index + 1, source) for index, source, _ in code_cells(path)]
     except (OSError, ValueError):
         return []
-    cells = []
-    for number, cell in enumerate(nb.get("cells", []), start=1):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            cells.append((number, "".join(source) if isinstance(source, list) else str(source)))
-    return cells
 
 
 def session_notebook(user_ns: dict | None = None) -> Path | None:

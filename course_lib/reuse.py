@@ -19,10 +19,26 @@ answer to an exercise: what you get is what you wrote.
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
          ast.Assign, ast.AnnAssign)
+
+
+def code_cells(notebook: str | Path) -> list[tuple[int, str, dict]]:
+    """``(index among all cells, source, metadata)`` of each code cell of a notebook file.
+
+    The file is read as the JSON it is (nbformat 4), without importing ``nbformat``: that import
+    alone takes about 2 s (its JSON-schema validator), which every notebook that reuses an earlier
+    one would pay at its first cell."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    out = []
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            out.append((index, "".join(source) if isinstance(source, list) else str(source), cell.get("metadata", {})))
+    return out
 
 
 def _strip_magics(source: str) -> str:
@@ -61,23 +77,17 @@ def use_exercises(notebook: str | Path, namespace: dict, tags: tuple[str, ...] =
     Raises:
         FileNotFoundError: when the notebook is not there, saying where it was looked for.
     """
-    import nbformat
-
     path = Path(notebook)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found in {Path.cwd()}: keep the chapter's notebooks "
                                 "together in one folder and run this notebook from there")
-    nb = nbformat.read(path, as_version=4)
     names, problems = [], []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        meta = cell.get("metadata", {})
+    for i, source, meta in code_cells(path):
         wanted = meta.get("nbgrader", {}).get("solution") or set(meta.get("tags", [])) & set(tags)
         if not wanted:
             continue
         try:
-            tree = definitions(cell.source)
+            tree = definitions(source)
             exec(compile(tree, f"<{path.name} cell {i}>", "exec"), namespace)  # noqa: S102
         except Exception as exc:  # a broken cell costs only its own definitions
             problems.append(f"cell {i}: {type(exc).__name__}: {exc}")
