@@ -210,6 +210,20 @@ def probes_ddpg_target() -> list[Probe]:
 # ---------------------------------------------------------------- actor_loss
 
 
+def _loss_and_gradient_problem(label, got, expected, wrt: str, hint: str) -> str | None:
+    """A loss answered as ``((kind, value, requires_grad), gradient with respect to wrt)``: a scalar
+    tensor equal to the reference's, whose gradient reaches ``wrt`` and equals the reference's."""
+    kind, value, rg = got[0]
+    if kind != "scalar":
+        return f"{label}: expected a scalar tensor (0-d), got a {kind}"
+    problem = diff(value, expected[0][1], 1e-5, 1e-5, f"the value of {label}")
+    if problem:
+        return problem
+    if not rg or got[1] is None:
+        return f"{label}: no gradient reached {wrt} ({hint})"
+    return diff(got[1], expected[1], 1e-6, 1e-5, f"the gradient of {label} with respect to {wrt}")
+
+
 def probes_actor_loss() -> list[Probe]:
     rng = np.random.default_rng(704)
     cases = []
@@ -228,15 +242,8 @@ def probes_actor_loss() -> list[Probe]:
         def compare(got, expected, label=label):
             if isinstance(got, Raised):
                 return f"{label}: raised {got}"
-            kind, value, rg = got[0]
-            if kind != "scalar":
-                return f"{label}: expected a scalar tensor (0-d), got a {kind}"
-            problem = diff(value, expected[0][1], 1e-5, 1e-5, f"the value of {label}")
-            if problem:
-                return problem
-            if not rg or got[1] is None:
-                return f"{label}: no gradient reached the actions (do not detach them: the actor learns through them)"
-            return diff(got[1], expected[1], 1e-6, 1e-5, f"the gradient of {label} with respect to the actions")
+            return _loss_and_gradient_problem(label, got, expected, "the actions",
+                                              "do not detach them: the actor learns through them")
         probes.append(Probe(label, run, compare, atol=1e-6, rtol=1e-5))
     return probes
 
@@ -699,15 +706,7 @@ def probes_critic_loss() -> list[Probe]:
                 return None
             if got[0] == "raised":
                 return f"{label}: raised {got[1]}: {got[2]}"
-            kind, value, rg = got[0]
-            if kind != "scalar":
-                return f"{label}: expected a scalar tensor (0-d), got a {kind}"
-            problem = diff(value, expected[0][1], 1e-5, 1e-5, f"the value of {label}")
-            if problem:
-                return problem
-            if not rg or got[1] is None:
-                return f"{label}: no gradient reached q_values (do not detach them)"
-            return diff(got[1], expected[1], 1e-6, 1e-5, f"the gradient of {label} with respect to q_values")
+            return _loss_and_gradient_problem(label, got, expected, "q_values", "do not detach them")
 
         def key(trace, q_shape=q_shape, y_shape=y_shape):  # a raise agrees on its kind and whether it names the shapes
             if isinstance(trace, tuple) and trace and trace[0] == "raised":
