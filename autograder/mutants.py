@@ -97,7 +97,7 @@ def _resumable(work: Path, text: str) -> bool:
     return True
 
 
-def run(chapter: str, workers: int = 1, keep: Path | None = None, resume: bool = False) -> dict:
+def run(chapter: str, keep: Path | None = None, resume: bool = False) -> dict:
     """Mutate ``chapter``'s extracted solutions with cosmic-ray; returns the per-exercise table.
 
     ``keep`` is the work folder (session, config, mutated copy); with ``resume`` a session left
