@@ -6,6 +6,7 @@ import warnings
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from gymnasium.utils.env_checker import check_env
 
 from course_lib import checks, config
@@ -234,3 +235,49 @@ def test_check_messages_show_matrices_as_rows_and_name_the_index():
     with pytest.raises(AssertionError) as err:
         check_close(np.zeros((10, 12)), np.ones((10, 12)), "big")
     assert "(shape (10, 12))" in str(err.value) and str(err.value).count("[0, 0") == 4
+
+
+def test_policy_distribution_gives_categorical_and_diagonal_gaussian_log_probs_and_entropies():
+    import math
+
+    import torch.nn.functional as F
+    from torch import nn
+
+    from course_lib.policies import GaussianPolicy, greedy_action, policy_distribution
+
+    torch.manual_seed(0)
+    logits_net = nn.Linear(3, 4)
+    obs = torch.randn(5, 3)
+    actions = torch.tensor([0, 3, 1, 2, 2])
+    dist = policy_distribution(logits_net, obs)
+    log_probs = F.log_softmax(logits_net(obs), dim=-1)
+    assert torch.allclose(dist.log_prob(actions), log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1), atol=1e-6)
+    assert torch.allclose(dist.entropy(), -(log_probs.exp() * log_probs).sum(-1), atol=1e-6)
+    assert torch.equal(greedy_action(logits_net, obs), logits_net(obs).argmax(-1))
+
+    gauss = GaussianPolicy(nn.Linear(3, 2), action_dim=2, log_std_init=math.log(0.5))
+    a = torch.randn(5, 2)
+    mean = gauss(obs)
+    by_hand = (-(a - mean) ** 2 / (2 * 0.25) - math.log(0.5) - 0.5 * math.log(2 * math.pi)).sum(-1)
+    gdist = policy_distribution(gauss, obs)
+    assert gdist.log_prob(a).shape == (5,)
+    assert torch.allclose(gdist.log_prob(a), by_hand, atol=1e-5)
+    assert torch.allclose(gdist.entropy(), torch.full((5,), 2 * 0.5 * math.log(2 * math.pi * math.e * 0.25)), atol=1e-5)
+    assert torch.equal(greedy_action(gauss, obs), mean)
+    assert [n for n, _ in gauss.named_parameters()].count("log_std") == 1
+
+
+def test_observation_normalizer_merges_batches_into_the_mean_and_variance_of_all_of_them():
+    from course_lib.policies import ObservationNormalizer
+
+    g = torch.Generator().manual_seed(1)
+    batches = [torch.randn(n, 3, generator=g) * torch.tensor([1.0, 10.0, 0.1]) + 5 for n in (7, 1, 30)]
+    norm = ObservationNormalizer(3, clip=100.0)
+    for b in batches:
+        norm.update(b)
+    everything = torch.cat(batches)
+    assert torch.allclose(norm.mean, everything.mean(0), atol=1e-4)
+    assert torch.allclose(norm.var, everything.var(0, unbiased=False), rtol=1e-3)
+    z = norm(everything)
+    assert torch.allclose(z.mean(0), torch.zeros(3), atol=1e-3) and torch.allclose(z.std(0, unbiased=False), torch.ones(3), atol=1e-3)
+    assert ObservationNormalizer(1, clip=2.0)(torch.tensor([[100.0]])).item() == 2.0

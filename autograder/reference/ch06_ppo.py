@@ -17,7 +17,8 @@ from autograder.verdict.core import Exercise, Mistake, Probe, diff, scalar_trace
 from autograder.verdict.wire import Raised
 
 CHAPTER = "06_ppo"
-PREAMBLE = "import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn"
+PREAMBLE = ("import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+            "from course_lib.policies import policy_distribution")
 
 # ---------------------------------------------------------------- helpers
 
@@ -634,8 +635,7 @@ MISTAKES = [
     Mistake("ppo_update", "the old log-probabilities are recomputed from the current policy at each epoch (the ratio restarts at 1)",
             "        order = rng.permutation(n)\n",
             "        order = rng.permutation(n)\n        with torch.no_grad():\n"
-            "            batch = batch._replace(logp_old=F.log_softmax(policy_net(batch.obs), dim=-1).gather("
-            "-1, batch.actions.long().unsqueeze(-1)).squeeze(-1))\n"),
+            "            batch = batch._replace(logp_old=policy_distribution(policy_net, batch.obs).log_prob(batch.actions))\n"),
     Mistake("ppo_update", "one shuffle for all epochs (the permutation is drawn once)",
             "    for epoch in range(epochs):\n        order = rng.permutation(n)\n",
             "    order = rng.permutation(n)\n    for epoch in range(epochs):\n"),
@@ -661,36 +661,10 @@ EQUIVALENT_MUTANTS = [
     ("ppo_update", "if len(idx) > 1:", "if len(idx) != 1:", "a minibatch is never empty: len(idx) >= 1"),
     ("conjugate_gradient", "break", "continue",
      "once r.r < tol nothing in the loop changes x, r or rr: the remaining iterations do nothing and call no Avp"),
-    ("ppo_update", "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)",
-     "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=+1)", "the logits are 2-D (B, A): dim 1 is dim -1"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(+1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "log_probs is 2-D (B, A): dim 1 is dim -1"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(+1)",
-     "the gathered tensor is (B, 1): dim 1 is dim -1"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(1)",
-     "the gathered tensor is (B, 1): dim 1 is dim -1"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(1)).squeeze(-1)",
-     "the actions are 1-D (B,): unsqueeze(1) is unsqueeze(-1)"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(+1)).squeeze(-1)",
-     "the actions are 1-D (B,): unsqueeze(1) is unsqueeze(-1)"),
-    ("ppo_update", "logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "logp_new = log_probs.gather(1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)",
-     "log_probs is 2-D (B, A): dim 1 is dim -1"),
-    ("ppo_update", "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)",
-     "log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=1)", "the logits are 2-D (B, A): dim 1 is dim -1"),
     ("ppo_update", "values = value_net(batch.obs[idx]).squeeze(-1)", "values = value_net(batch.obs[idx]).squeeze(+1)",
      "the value net's output is (B, 1): dim 1 is dim -1"),
     ("ppo_update", "values = value_net(batch.obs[idx]).squeeze(-1)", "values = value_net(batch.obs[idx]).squeeze(1)",
      "the value net's output is (B, 1): dim 1 is dim -1"),
-    ("ppo_update", "entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()",
-     "entropy = -(log_probs.exp() * log_probs).sum(dim=1).mean()", "log_probs is 2-D (B, A): dim 1 is dim -1"),
-    ("ppo_update", "entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()",
-     "entropy = -(log_probs.exp() * log_probs).sum(dim=+1).mean()", "log_probs is 2-D (B, A): dim 1 is dim -1"),
     ("conjugate_gradient", "if rr < tol:", "if rr <= tol:",
      "differs only when r.r equals tol exactly (a float equality of a sum of squares: probability 0)"),
     ("ppo_update", "if target_kl is not None and kl > target_kl:", "if target_kl is not None and kl >= target_kl:",

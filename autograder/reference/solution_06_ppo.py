@@ -5,6 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from course_lib.policies import policy_distribution
 
 
 # ---- solution cell: conjugate_gradient
@@ -148,10 +149,11 @@ def ppo_update(policy_net, value_net, policy_opt, value_opt, batch, rng, epochs=
     """One PPO update: epochs of shuffled minibatches over a batch, with KL early stopping.
 
     Args:
-        policy_net: nn.Module, obs (B, D) -> logits (B, A) of a categorical policy.
+        policy_net: nn.Module whose action distribution at obs (B, D) is policy_distribution(policy_net, obs)
+            (course_lib.policies): logits (B, A) of a categorical policy, or a GaussianPolicy.
         value_net: nn.Module, obs (B, D) -> values (B, 1).
         policy_opt, value_opt: optimizers over the parameters of policy_net and value_net.
-        batch: a Batch with fields obs (n, D) float, actions (n,) int64, logp_old (n,), advantages (n,),
+        batch: a Batch with fields obs (n, D) float, actions (n,) int64 or (n, d) float, logp_old (n,), advantages (n,),
             returns (n,), all float tensors without gradient.
         rng: np.random.Generator; each epoch's order is rng.permutation(n).
         epochs, minibatch_size: minibatch i of an epoch is order[i * minibatch_size:(i + 1) * minibatch_size].
@@ -174,8 +176,8 @@ def ppo_update(policy_net, value_net, policy_opt, value_opt, batch, rng, epochs=
         order = rng.permutation(n)
         for start in range(0, n, minibatch_size):
             idx = torch.as_tensor(order[start:start + minibatch_size])
-            log_probs = F.log_softmax(policy_net(batch.obs[idx]), dim=-1)
-            logp_new = log_probs.gather(-1, batch.actions[idx].long().unsqueeze(-1)).squeeze(-1)
+            dist = policy_distribution(policy_net, batch.obs[idx])
+            logp_new = dist.log_prob(batch.actions[idx])
             log_ratio = logp_new - batch.logp_old[idx]
             kl = ((torch.exp(log_ratio) - 1.0) - log_ratio).mean().item()
             stats["approx_kl"].append(kl)
@@ -188,7 +190,7 @@ def ppo_update(policy_net, value_net, policy_opt, value_opt, batch, rng, epochs=
             policy_loss = -torch.min(ratio * adv, torch.clamp(ratio, 1.0 - clip, 1.0 + clip) * adv).mean()
             values = value_net(batch.obs[idx]).squeeze(-1)
             value_loss = (batch.returns[idx] - values).pow(2).mean()
-            entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()
+            entropy = dist.entropy().mean()
             loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
             policy_opt.zero_grad()
             value_opt.zero_grad()
