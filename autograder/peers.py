@@ -7,7 +7,8 @@ For each pair (a chapter's solution agent, trained exactly as the notebook's ful
 and its nearest Stable-Baselines3 agent with the rl-zoo hyperparameters of the same task), seeds
 run alternately (course, peer, course, peer, ...), one torch thread, on the same machine. The
 pairs: DQN (03a), A2C (05a) and PPO (06b) on CartPole-v1 (threshold 475, an evaluation every
-2,000 steps); DDPG and TD3 (07a) and SAC (07b) on Pendulum-v1 (threshold -200, every 1,000 steps,
+2,000 steps); PPO on Acrobot-v1 (06b; -100, every 4,096 steps) and Pendulum-v1 (06c; -200, every
+4,096 steps); DDPG and TD3 (07a) and SAC (07b) on Pendulum-v1 (threshold -200, every 1,000 steps,
 as chapter 7 evaluates). The protocol (:class:`Protocol`) is the notebooks': every ``eval_every``
 environment steps, 10 greedy (deterministic) episodes from *fresh* start states (episode ``i`` of
 the evaluation at step ``t`` is reset with seed ``eval_seed + t + i``); the evaluation's time is
@@ -105,35 +106,29 @@ def _run_of(log) -> Run:
                float(log.seconds))
 
 
-def _course_ppo(seed: int, protocol: Protocol, budget: int) -> Run:
-    """06b's ``train_ppo`` with its full-mode settings (its defaults: 8 envs x 32 steps, 20 epochs of
-    minibatches of 256, lr 1e-3 and clip 0.2 annealed), trained to the end.
+def _course_ppo(settings: dict | None = None) -> Callable[[int, Protocol, int], Run]:
+    """06b's ``train_ppo`` with the notebook's full-mode settings for the task (CartPole: its defaults,
+    8 envs x 32 steps, 20 epochs of minibatches of 256, lr 1e-3 and clip 0.2 annealed; Acrobot and
+    Pendulum: the keyword arguments the notebooks pass, ``settings``), trained to the end. train_ppo
+    evaluates when a rollout ends at or after each multiple of ``eval_every`` (the peer does the same,
+    see :func:`peer_run`), from fresh start states: the evaluation at step ``t`` resets episode ``i``
+    with ``eval_seed + t + i``, the protocol's."""
 
-    train_ppo evaluates when a 256-step rollout ends at or after each multiple of ``eval_every`` (the
-    peer does the same, see :func:`peer_run`), but always from the *same* 10 start states
-    (``evaluate(..., seed=10_000)``), and no parameter changes that. So that both sides are measured
-    from fresh start states, the ``evaluate`` of the loaded namespace (this run only; the notebook is
-    not changed) seeds the evaluation at step ``t`` with ``eval_seed + t``. Training is untouched:
-    evaluation has its own environment and draws no random number (greedy actions)."""
-    from course_lib.evaluation import evaluate
+    def course(seed: int, protocol: Protocol, budget: int) -> Run:
+        ns = stability.load_training(REPO / "notebooks" / "06_ppo" / "06b_ppo.ipynb",
+                                     extra=("train_ppo", "gae", "make_envs"))
+        _, log = ns["train_ppo"](seed=seed, env_id=protocol.env_id, total_steps=budget, eval_every=protocol.eval_every,
+                                 eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
+                                 threshold=protocol.threshold, stop_at_threshold=False, live_plot=False,
+                                 **(settings or {}))
+        return _run_of(log)
+    return course
 
-    ns = stability.load_training(REPO / "notebooks" / "06_ppo" / "06b_ppo.ipynb",
-                                 extra=("train_ppo", "gae", "make_envs"))
-    current: dict = {}
 
-    class Logger(ns["TrainingLogger"]):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            current["log"] = self
-
-    def fresh_evaluate(env, policy, n_episodes=10, seed=0, max_steps=None):
-        return evaluate(env, policy, n_episodes, seed=protocol.eval_seed + current["log"].steps, max_steps=max_steps)
-
-    ns["TrainingLogger"], ns["evaluate"] = Logger, fresh_evaluate
-    _, log = ns["train_ppo"](seed=seed, env_id=protocol.env_id, total_steps=budget, eval_every=protocol.eval_every,
-                             eval_episodes=protocol.eval_episodes, threshold=protocol.threshold,
-                             stop_at_threshold=False, live_plot=False)
-    return _run_of(log)
+#: 06b's Acrobot settings (section 8) and 06c's Pendulum settings (rl-zoo's gamma, lambda and epochs)
+PPO_ACROBOT = dict(n_envs=16, n_steps=128, epochs=4, minibatch_size=256, gamma=0.99, lam=0.94, anneal_clip=False)
+PPO_PENDULUM = dict(n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95, anneal_clip=False,
+                    reward_scale=0.1)
 
 
 #: 07a and 07b evaluate at step t with evaluate_with_q(..., seed=100_000 + t): fresh start states, and
@@ -184,11 +179,15 @@ def _course_sac(seed: int, protocol: Protocol, budget: int) -> Run:
 
 
 PENDULUM = Protocol("Pendulum-v1", -200.0, eval_every=1_000, eval_seed=_CH07_EVAL_SEED)
+ACROBOT = Protocol("Acrobot-v1", -100.0, eval_every=4_096)
+PENDULUM_PPO = Protocol("Pendulum-v1", -200.0, eval_every=4_096, eval_seed=_CH07_EVAL_SEED)
 
 PAIRS = [
     Pair("DQN (03a) vs SB3 DQN", "03_dqn", "dqn", 40_000, _course_dqn),
     Pair("A2C (05a) vs SB3 A2C", "05_actor_critic", "a2c", 100_000, _course_a2c),
-    Pair("PPO (06b) vs SB3 PPO", "06_ppo", "ppo", 100_000, _course_ppo),
+    Pair("PPO (06b) vs SB3 PPO", "06_ppo", "ppo", 100_000, _course_ppo()),
+    Pair("PPO (06b) vs SB3 PPO, Acrobot", "06_ppo", "ppo", 100_000, _course_ppo(PPO_ACROBOT), ACROBOT),
+    Pair("PPO (06c) vs SB3 PPO, Pendulum", "06_ppo", "ppo", 100_000, _course_ppo(PPO_PENDULUM), PENDULUM_PPO),
     Pair("DDPG (07a) vs SB3 DDPG", "07_ddpg_td3_sac", "ddpg", 20_000, _course_07a("ddpg"), PENDULUM),
     Pair("TD3 (07a) vs SB3 TD3", "07_ddpg_td3_sac", "td3", 20_000, _course_07a("td3"), PENDULUM),
     Pair("SAC (07b) vs SB3 SAC", "07_ddpg_td3_sac", "sac", 20_000, _course_sac, PENDULUM),

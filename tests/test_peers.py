@@ -56,7 +56,12 @@ def eval_seeds(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("pair", peers.PAIRS, ids=[p.peer_algo for p in peers.PAIRS])
+#: one pair per algorithm runs both sides here; PPO's Acrobot and Pendulum pairs use the same two code
+#: paths with other settings (tested below without the peer's long first rollouts)
+BOTH_SIDES = [p for p in peers.PAIRS if not (p.peer_algo == "ppo" and p.protocol.env_id != "CartPole-v1")]
+
+
+@pytest.mark.parametrize("pair", BOTH_SIDES, ids=[p.peer_algo for p in BOTH_SIDES])
 def test_both_sides_train_under_one_protocol(pair, monkeypatch, eval_seeds):
     monkeypatch.setenv("COURSE_QUIET_LOGGER", "1")
     peers.ensure_extra()
@@ -88,6 +93,27 @@ def test_both_sides_train_under_one_protocol(pair, monkeypatch, eval_seeds):
     assert lines[0] == f"**{pair.label}** (threshold {tiny.threshold:g})"
     assert [ln.split("|")[1].strip() for ln in lines[4:]] == ["0", "median"]
     assert all(ln.count("|") == 8 for ln in lines[2:])
+
+
+def test_ppo_on_acrobot_and_pendulum_trains_with_the_notebooks_settings_and_the_peers_zoo_entries(eval_seeds):
+    """The course side of PPO's other pairs: the notebooks' settings, the protocol's evaluation seeds; the
+    peer side: rl-zoo's entries for the task (VecNormalize on Acrobot, gSDE on Pendulum)."""
+    from gymnasium.spaces import Box, Discrete
+
+    by_env = {p.protocol.env_id: p for p in peers.PAIRS if p.peer_algo == "ppo"}
+    acrobot, pendulum = by_env["Acrobot-v1"], by_env["Pendulum-v1"]
+    for pair, rollout in ((acrobot, 16 * 128), (pendulum, 8 * 256)):
+        tiny = dataclasses.replace(pair.protocol, eval_every=rollout, eval_episodes=1)
+        eval_seeds.clear()
+        run = pair.course(0, tiny, rollout)
+        assert [s for s, _ in run.evals] == [rollout] and eval_seeds == [tiny.eval_seed + rollout]
+        low, high = (-500, 0) if tiny.env_id == "Acrobot-v1" else (-16.3 * 200, 0)
+        assert low <= run.evals[0][1] <= high
+    peers.ensure_extra()
+    n_envs, normalize, hp = peers.zoo_model_kwargs(peers.zoo_hyperparameters("ppo", "Acrobot-v1"), Discrete(3))
+    assert n_envs == 16 and normalize is not None and hp["n_steps"] == 256
+    n_envs, normalize, hp = peers.zoo_model_kwargs(peers.zoo_hyperparameters("ppo", "Pendulum-v1"), Box(-2.0, 2.0, (1,)))
+    assert n_envs == 4 and hp["use_sde"] is True and normalize is None and hp["gamma"] == 0.9
 
 
 def test_pendulum_pairs_evaluate_from_the_protocol_seeds(monkeypatch, eval_seeds):
