@@ -49,11 +49,15 @@ def policy_distribution(policy_net: nn.Module, obs: torch.Tensor) -> Distributio
       ``entropy()`` summed over the ``d`` dimensions, both ``(B,)``;
     - any other network: its output is the logits ``(B, A)`` of a categorical distribution,
       ``log_prob(actions (B,) int64)`` and ``entropy()`` both ``(B,)``.
+
+    Arguments are not validated (``validate_args=False``): validation costs more than the rest of a
+    small network's forward pass, and a rollout builds one distribution per environment step.
     """
     if isinstance(policy_net, GaussianPolicy):
         mean = policy_net(obs)
-        return Independent(Normal(mean, policy_net.log_std.exp().expand_as(mean)), 1)
-    return Categorical(logits=policy_net(obs))
+        std = policy_net.log_std.exp().expand_as(mean)
+        return Independent(Normal(mean, std, validate_args=False), 1, validate_args=False)
+    return Categorical(logits=policy_net(obs), validate_args=False)
 
 
 def greedy_action(policy_net: nn.Module, obs: torch.Tensor) -> torch.Tensor:
