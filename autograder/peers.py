@@ -108,7 +108,7 @@ def _run_of(log) -> Run:
 
 def _course_ppo(settings: dict | None = None) -> Callable[[int, Protocol, int], Run]:
     """06b's ``train_ppo`` with the notebook's full-mode settings for the task (CartPole: its defaults,
-    8 envs x 32 steps, 20 epochs of minibatches of 256, lr 1e-3 and clip 0.2 annealed; Acrobot and
+    8 envs x 32 steps, 10 epochs of minibatches of 64, lr 1e-3 and clip 0.2 annealed; Acrobot and
     Pendulum: the keyword arguments the notebooks pass, ``settings``), trained to the end. train_ppo
     evaluates when a rollout ends at or after each multiple of ``eval_every`` (the peer does the same,
     see :func:`peer_run`), from fresh start states: the evaluation at step ``t`` resets episode ``i``
@@ -185,7 +185,7 @@ PENDULUM_PPO = Protocol("Pendulum-v1", -200.0, eval_every=4_096, eval_seed=_CH07
 PAIRS = [
     Pair("DQN (03a) vs SB3 DQN", "03_dqn", "dqn", 40_000, _course_dqn),
     Pair("A2C (05a) vs SB3 A2C", "05_actor_critic", "a2c", 100_000, _course_a2c),
-    Pair("PPO (06b) vs SB3 PPO", "06_ppo", "ppo", 100_000, _course_ppo()),
+    Pair("PPO (06b) vs SB3 PPO", "06_ppo", "ppo", 60_000, _course_ppo()),
     Pair("PPO (06b) vs SB3 PPO, Acrobot", "06_ppo", "ppo", 100_000, _course_ppo(PPO_ACROBOT), ACROBOT),
     Pair("PPO (06c) vs SB3 PPO, Pendulum", "06_ppo", "ppo", 100_000, _course_ppo(PPO_PENDULUM), PENDULUM_PPO),
     Pair("DDPG (07a) vs SB3 DDPG", "07_ddpg_td3_sac", "ddpg", 20_000, _course_07a("ddpg"), PENDULUM),
