@@ -126,7 +126,8 @@ def _course_ppo(settings: dict | None = None) -> Callable[[int, Protocol, int], 
 
 
 #: 06b's Acrobot settings (section 8) and 06c's Pendulum settings (rl-zoo's gamma, lambda and epochs)
-PPO_ACROBOT = dict(n_envs=16, n_steps=128, epochs=10, minibatch_size=256, gamma=0.99, lam=0.94, anneal_clip=False)
+PPO_ACROBOT = dict(n_envs=16, n_steps=128, epochs=4, minibatch_size=256, gamma=0.99, lam=0.94, anneal_clip=False,
+                   reward_scale=0.1)
 PPO_PENDULUM = dict(n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95, anneal_clip=False,
                     reward_scale=0.1)
 
