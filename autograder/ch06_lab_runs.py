@@ -7,7 +7,7 @@
 Trains 06b's ``train_ppo`` with the solution's ``ppo_update`` (loaded from the solution notebook by
 :func:`autograder.stability.load_training`: definitions only, nothing else in the notebook runs) in full
 mode, without live plots and without stopping at the threshold. Each task has a baseline (CartPole-v1:
-06b's rl-zoo settings, ``train_ppo``'s defaults; Pendulum-v1: 06c's settings, after rl-zoo's) and variants
+06b's settings, ``train_ppo``'s defaults; Pendulum-v1: 06c's settings, after rl-zoo's) and variants
 that change one setting. Each (task, variant) becomes
 ``notebooks/06_ppo/reference_curves/06c_<task>.<variant>.csv`` (:mod:`course_lib.reference_curves`: mean,
 lowest and highest seed of the greedy evaluations), whose header also records each seed's evaluations
@@ -29,9 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 CHAPTER = REPO / "notebooks" / "06_ppo"
 OUT = CHAPTER / "reference_curves"
 
-# CartPole-v1: 06b's settings (train_ppo's defaults, rl-zoo's tuned PPO).
+# CartPole-v1: 06b's settings (train_ppo's defaults: rl-zoo's tuned PPO with 10 epochs of 4 minibatches of 64).
 CARTPOLE = dict(env_id="CartPole-v1", threshold=475.0, y_range=(0, 500))
-# Pendulum-v1: rl-zoo's PPO (gamma 0.9, lambda 0.95, 10 epochs) without gSDE and VecNormalize, reward scale 0.1.
+# Pendulum-v1: rl-zoo's PPO (gamma 0.9, lambda 0.95, 10 epochs) without gSDE and VecNormalize, reward scale 0.1
+# (the peer benchmark's PPO on Pendulum trains with these settings too).
 PENDULUM = dict(env_id="Pendulum-v1", n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95,
                 anneal_clip=False, reward_scale=0.1, threshold=-200.0, y_range=(-1600, 0))
 

@@ -37,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import stability
+from autograder import ch06_lab_runs, stability
 
 REPO = Path(__file__).resolve().parents[1]
 LOCK = REPO / "requirements-bench.lock"
@@ -128,8 +128,7 @@ def _course_ppo(settings: dict | None = None) -> Callable[[int, Protocol, int], 
 #: 06b's Acrobot settings (section 8) and 06c's Pendulum settings (rl-zoo's gamma, lambda and epochs)
 PPO_ACROBOT = dict(n_envs=16, n_steps=128, epochs=4, minibatch_size=256, gamma=0.99, lam=0.94, anneal_clip=False,
                    reward_scale=0.1)
-PPO_PENDULUM = dict(n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95, anneal_clip=False,
-                    reward_scale=0.1)
+PPO_PENDULUM = {k: v for k, v in ch06_lab_runs.PENDULUM.items() if k not in ("env_id", "threshold", "y_range")}
 
 
 #: 07a and 07b evaluate at step t with evaluate_with_q(..., seed=100_000 + t): fresh start states, and
