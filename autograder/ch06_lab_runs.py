@@ -48,6 +48,9 @@ TASKS = {
         "obs_norm": {"obs_norm": True},
         "trunc_terminal": {"bootstrap_truncated": False},
         "lam1.0": {"lam": 1.0},
+        "no_adv_norm": {"update_edit": "no_adv_norm"},
+        "value_clip": {"update_edit": "value_clip"},
+        "shared": {"shared": True},
     }},
     "pendulum": {"settings": PENDULUM, "steps": 80_000, "eval_every": 4_096, "variants": {
         "baseline": {},
@@ -61,8 +64,41 @@ TASKS = {
         "target_kl0.01": {"target_kl": 0.01},
         "obs_norm": {"obs_norm": True},
         "lam1.0": {"lam": 1.0},
+        "no_adv_norm": {"update_edit": "no_adv_norm"},
+        "value_clip": {"update_edit": "value_clip"},
+        "shared": {"shared": True},
     }},
 }
+
+
+# Details that live inside the graded ppo_update (exercise 8) are switched by editing the reference's text
+# for the lab's runs only: advantage normalisation off is the mistake registry's own edit; value clipping
+# (PPO2's, with the value's clip range equal to the policy's) bounds each value's move from the value at
+# collection, which is returns - advantages (returns = advantages + V_old).
+VALUE_LOSS = "            value_loss = (batch.returns[idx] - values).pow(2).mean()\n"
+VALUE_CLIPPED = ("            v_old = batch.returns[idx] - batch.advantages[idx]\n"
+                 "            v_clipped = v_old + (values - v_old).clamp(-clip, clip)\n"
+                 "            value_loss = torch.max((batch.returns[idx] - values).pow(2),\n"
+                 "                                   (batch.returns[idx] - v_clipped).pow(2)).mean()\n")
+UPDATE_EDITS = {"no_adv_norm": "advantages not normalised", "value_clip": (VALUE_LOSS, VALUE_CLIPPED)}
+
+
+def edited_update(namespace: dict, edit: str):
+    """The reference ``ppo_update`` with one of :data:`UPDATE_EDITS`, defined in a copy of ``namespace``."""
+    from autograder.reference.ch06_ppo import MISTAKES
+    from autograder.verdict import extract
+
+    code = extract.split(extract.source("06_ppo"))[1]["ppo_update"]
+    how = UPDATE_EDITS[edit]
+    if isinstance(how, str):
+        code = next(m for m in MISTAKES if m.exercise == "ppo_update" and m.description == how).apply(code)
+    else:
+        if how[0] not in code:
+            raise ValueError(f"the reference ppo_update no longer contains {how[0]!r}")
+        code = code.replace(*how)
+    scope = dict(namespace)
+    exec(compile(code, f"<ppo_update, {edit}>", "exec"), scope)  # noqa: S102
+    return scope["ppo_update"]
 
 
 def seed_summary(steps, seconds, values, threshold):
@@ -118,9 +154,17 @@ def main(argv: list[str] | None = None) -> int:
                 for seed in args.seeds:
                     run_dir = root / f"06c_{task}" / variant / f"seed{seed}"
                     start = time.perf_counter()
-                    ns["train_ppo"](seed=seed, **{**spec["settings"], **change}, total_steps=steps, eval_every=eval_every,
-                                    eval_episodes=args.eval_episodes, stop_at_threshold=False, live_plot=False,
-                                    run_dir=run_dir, desc=f"{task} {variant} seed {seed}")
+                    kwargs = {**spec["settings"], **change}
+                    edit = kwargs.pop("update_edit", None)
+                    reference_update = ns["ppo_update"]
+                    if edit:             # train_ppo finds ppo_update in this namespace: swap it for this run
+                        ns["ppo_update"] = edited_update(ns, edit)
+                    try:
+                        ns["train_ppo"](seed=seed, **kwargs, total_steps=steps, eval_every=eval_every,
+                                        eval_episodes=args.eval_episodes, stop_at_threshold=False, live_plot=False,
+                                        run_dir=run_dir, desc=f"{task} {variant} seed {seed}")
+                    finally:
+                        ns["ppo_update"] = reference_update
                     run = read_run(run_dir)
                     x, y = run.curve("eval_return")
                     secs, _ = run.curve("eval_return", x="seconds")
