@@ -78,3 +78,36 @@ def test_the_script_writes_a_curve_per_task_and_variant_on_a_tiny_budget(tmp_pat
     bug = read_reference_curve(tmp_path / "06c_pendulum.trunc_terminal.csv")
     assert bug.n_seeds == 1 and "bootstrap_truncated" in bug.info["change"] and bug.info["evals_seed0"]
     assert "'epochs': 1" in read_reference_curve(tmp_path / "06c_cartpole.epochs1.csv").info["settings"]
+
+
+def test_the_labs_edits_of_ppo_update_switch_off_advantage_normalisation_and_clip_the_values():
+    """The two details inside the graded ppo_update are switched by editing a copy of the reference; on one
+    minibatch step, the edit changes the losses it names and nothing it does not."""
+    from collections import namedtuple
+
+    from torch import nn
+
+    from autograder import ch06_lab_runs
+    from autograder.verdict import extract
+
+    reference = extract.namespace(extract.source("06_ppo"))
+    Batch = namedtuple("Batch", ["obs", "actions", "logp_old", "advantages", "returns"])
+
+    def one_step(update):
+        torch.manual_seed(0)
+        pol, val = nn.Linear(3, 2), nn.Linear(3, 1)
+        obs = torch.randn(8, 3)
+        with torch.no_grad():
+            actions = torch.distributions.Categorical(logits=pol(obs)).sample()
+            logp = torch.log_softmax(pol(obs), -1).gather(-1, actions[:, None]).squeeze(-1)
+        batch = Batch(obs, actions, logp, torch.randn(8) * 5 + 3, torch.randn(8) * 5)
+        return update(pol, val, torch.optim.SGD(pol.parameters(), lr=0.1), torch.optim.SGD(val.parameters(), lr=0.1),
+                      batch, np.random.default_rng(0), epochs=1, minibatch_size=8, clip=0.2)
+
+    base = one_step(reference["ppo_update"])
+    no_norm = one_step(ch06_lab_runs.edited_update(reference, "no_adv_norm"))
+    clipped = one_step(ch06_lab_runs.edited_update(reference, "value_clip"))
+    assert no_norm["value_loss"] == base["value_loss"] and no_norm["policy_loss"] != base["policy_loss"]
+    # returns - advantages (the values at collection) are far from V(obs) here, so the clipped loss, the larger
+    # of two squared errors, is above the plain one
+    assert clipped["policy_loss"] == base["policy_loss"] and clipped["value_loss"] > base["value_loss"]
