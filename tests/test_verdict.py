@@ -235,3 +235,15 @@ def test_a_call_can_be_repeated_on_the_same_arguments():
     assert torch.equal(s.call("hvp_like", loss, wire.Net((3, 4, 2), "tanh", seed=1), True, repeat=2).value, once)
     with pytest.raises(StudentRaised, match="second time"):  # the loss's graph was freed by the first call
         s.call("hvp_like", loss, wire.Net((3, 4, 2), "tanh", seed=1), False, repeat=2)
+
+
+def test_a_notebook_without_graded_cells_is_not_run():
+    """A lab notebook (06c) scores nothing: the grader does not start a kernel for it, whatever it holds."""
+    import nbformat
+
+    from autograder.verdict.execute import VerdictExecute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; time.sleep(600)"),
+                                         nbformat.v4.new_markdown_cell("a lab")])
+    out, _ = VerdictExecute(timeout=5).preprocess(nb, {"nbgrader": {"assignment": "06_ppo"}})
+    assert out.cells[0].outputs == [] and out.cells[0].get("execution_count") is None

@@ -12,6 +12,8 @@ module (:func:`autograder.verdict.converted_chapters`: all of the course's chapt
   with the reference here and replaces the cell's outputs with the verdict: a line on stdout when it
   passed, one error naming the failed check and the known mistake otherwise. SaveAutoGrades scores
   those outputs; a correct answer that printed to stderr keeps its points (the note says so);
+- a notebook with no graded cell (a lab, such as 06c) is not run: it scores nothing, and running it
+  would only cost time;
 - if the kernel dies, exercises already graded keep their verdicts and every later test cell gets an
   error saying that the kernel died, and how.
 
@@ -112,6 +114,10 @@ class VerdictExecute(Execute):
         self._dead = None
         if chapter in converted_chapters():
             self._chapter = Chapter(chapter)
+        if not any(_meta(cell).get("grade") for cell in nb.cells):
+            # a lab notebook (06c): nothing in it is scored, so it is not run (no kernel, no time spent)
+            self.log.info("no graded cell in this notebook: not run")
+            return nb, resources
         return super().preprocess(nb, resources, km)
 
     async def async_start_new_kernel(self, **kwargs):
