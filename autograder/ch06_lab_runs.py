@@ -36,38 +36,25 @@ CARTPOLE = dict(env_id="CartPole-v1", threshold=475.0, y_range=(0, 500))
 PENDULUM = dict(env_id="Pendulum-v1", n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95,
                 anneal_clip=False, reward_scale=0.1, threshold=-200.0, y_range=(-1600, 0))
 
+#: the details switched on both tasks, one at a time against the task's baseline
+SHARED_VARIANTS = {
+    "trunc_terminal": {"bootstrap_truncated": False},
+    "lr_constant": {"anneal_lr": False},
+    "clip0.1": {"clip": 0.1},
+    "clip10": {"clip": 10.0},
+    "target_kl0.01": {"target_kl": 0.01},
+    "obs_norm": {"obs_norm": True},
+    "lam1.0": {"lam": 1.0},
+    "no_adv_norm": {"update_edit": "no_adv_norm"},
+    "value_clip": {"update_edit": "value_clip"},
+    "shared": {"shared": True},
+}
 TASKS = {
     "cartpole": {"settings": CARTPOLE, "steps": 50_000, "eval_every": 2_048, "variants": {
-        "baseline": {},
-        "lr_constant": {"anneal_lr": False},
-        "clip0.1": {"clip": 0.1},
-        "clip10": {"clip": 10.0},
-        "epochs1": {"epochs": 1},
-        "epochs4": {"epochs": 4},
-        "target_kl0.01": {"target_kl": 0.01},
-        "obs_norm": {"obs_norm": True},
-        "trunc_terminal": {"bootstrap_truncated": False},
-        "lam1.0": {"lam": 1.0},
-        "no_adv_norm": {"update_edit": "no_adv_norm"},
-        "value_clip": {"update_edit": "value_clip"},
-        "shared": {"shared": True},
-    }},
+        "baseline": {}, "epochs1": {"epochs": 1}, "epochs4": {"epochs": 4}, **SHARED_VARIANTS}},
     "pendulum": {"settings": PENDULUM, "steps": 80_000, "eval_every": 4_096, "variants": {
-        "baseline": {},
-        "trunc_terminal": {"bootstrap_truncated": False},
-        "reward_scale1": {"reward_scale": 1.0},
-        "lr_constant": {"anneal_lr": False},
-        "clip0.1": {"clip": 0.1},
-        "clip10": {"clip": 10.0},
-        "epochs3": {"epochs": 3},
-        "epochs20": {"epochs": 20},
-        "target_kl0.01": {"target_kl": 0.01},
-        "obs_norm": {"obs_norm": True},
-        "lam1.0": {"lam": 1.0},
-        "no_adv_norm": {"update_edit": "no_adv_norm"},
-        "value_clip": {"update_edit": "value_clip"},
-        "shared": {"shared": True},
-    }},
+        "baseline": {}, "reward_scale1": {"reward_scale": 1.0}, "epochs3": {"epochs": 3}, "epochs20": {"epochs": 20},
+        **SHARED_VARIANTS}},
 }
 
 
