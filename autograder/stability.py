@@ -72,6 +72,7 @@ def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dic
     from course_lib.reuse import definitions, use_exercises
 
     torch.set_num_threads(1)
+    notebook = Path(notebook).resolve()
     nb = nbformat.read(notebook, as_version=4)
     namespace: dict = {"__name__": "stability"}
     for cell in nb.cells:                       # the import cell first (3b has its own copy of it)
@@ -80,10 +81,15 @@ def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dic
             tree.body = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
             exec(compile(tree, f"<{notebook.name} imports>", "exec"), namespace)  # noqa: S102
             break
-    use_exercises(notebook, namespace, verbose=False)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in extra):
-            exec(compile(definitions(cell.source), f"<{notebook.name}>", "exec"), namespace)  # noqa: S102
+    here = os.getcwd()
+    os.chdir(notebook.parent)        # as in Jupyter: paths in the notebook (an earlier chapter's) are relative to it
+    try:
+        use_exercises(notebook, namespace, verbose=False)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in extra):
+                exec(compile(definitions(cell.source), f"<{notebook.name}>", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(here)
     return namespace
 
 

@@ -15,6 +15,12 @@ namespace, the *definitions* of
 Only ``import``, ``def``, ``class`` and assignments to names at the top level of those cells run;
 calls, loops and prints (experiments, checks) are skipped, so nothing is retrained. Nothing here is the
 answer to an exercise: what you get is what you wrote.
+
+A later chapter can also use one of your answers from an earlier chapter, without loading anything
+else of that notebook into its own namespace (chapter 6's PPO uses your GAE of chapter 4)::
+
+    from course_lib.reuse import exercise_from
+    gae_of_one_sequence = exercise_from("../04_policy_gradient/04b_gae_gaussian.ipynb", "gae")
 """
 from __future__ import annotations
 
@@ -104,3 +110,40 @@ def use_exercises(notebook: str | Path, namespace: dict, tags: tuple[str, ...] =
         for p in problems:
             print(f"  could not load {p}")
     return list(dict.fromkeys(names))
+
+
+def exercise_from(notebook: str | Path, name: str):
+    """Your answer ``name`` (an exercise function or class) from another notebook, such as an earlier chapter's.
+
+    It is defined in a namespace of its own, holding that notebook's top-level imports and its exercise
+    cells (your answers, as you left them), so nothing of the current notebook is overwritten and
+    nothing else of the other notebook runs.
+
+    Args:
+        notebook: path of the notebook, relative to the current folder (the one the notebook runs in;
+            the course keeps the chapters side by side: ``../04_policy_gradient/04b_gae_gaussian.ipynb``).
+        name: the exercise's name.
+    Returns:
+        The function (or class) as your cell defines it. If you have not written it yet, it raises
+        ``NotImplementedError`` when called, as it does in its own notebook.
+    Raises:
+        FileNotFoundError: the notebook is not there (the message says where it was looked for).
+        LookupError: no exercise cell of that notebook defines ``name``.
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses your {name} from it; keep "
+                                "the course's chapter folders side by side, as `./course start` sets them up")
+    namespace: dict = {"__name__": f"reuse_{path.stem}"}
+    imports = ast.Module(body=[], type_ignores=[])
+    for _, source, _ in code_cells(path):
+        try:
+            imports.body += [node for node in ast.parse(_strip_magics(source)).body
+                             if isinstance(node, (ast.Import, ast.ImportFrom))]
+        except SyntaxError:
+            continue
+    exec(compile(imports, f"<{path.name} imports>", "exec"), namespace)  # noqa: S102
+    use_exercises(path, namespace, tags=(), verbose=False)
+    if name not in namespace:
+        raise LookupError(f"no exercise cell of {path.name} defines {name!r}")
+    return namespace[name]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -14,6 +15,8 @@ from course_lib.envs import GridWorld, make_env, tabular_model
 from course_lib.evaluation import evaluate
 from course_lib.plots import plot_learning_curves, plot_values, smooth
 from course_lib.video import gif_bytes, record_episode
+
+REPO = Path(__file__).resolve().parents[1]
 
 matplotlib.use("Agg")
 
@@ -214,6 +217,52 @@ def test_reuse_loads_exercises_and_exports_only(tmp_path, monkeypatch):
     ns = {}
     assert use_exercises("x.ipynb", ns, verbose=False) == ["X", "f", "g"]
     assert ns["f"](1) == 4 and "skipped" not in ns
+
+
+def test_exercise_from_takes_one_answer_of_another_notebook_with_its_imports(tmp_path, monkeypatch):
+    import nbformat
+    from course_lib.reuse import exercise_from
+    nb = nbformat.v4.new_notebook()
+    imports = nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np\nimport math as m\nprint('not run')")
+    ans = nbformat.v4.new_code_cell("def gae(x):\n    return np.asarray(x) * m.pi\ngae(1)")
+    ans.metadata["nbgrader"] = {"solution": True, "grade_id": "gae"}
+    todo = nbformat.v4.new_code_cell("def later(x):\n    raise NotImplementedError()")
+    todo.metadata["nbgrader"] = {"solution": True, "grade_id": "later"}
+    helper = nbformat.v4.new_code_cell("def helper():\n    return 1")
+    helper.metadata["tags"] = ["export"]
+    nb.cells = [imports, ans, todo, helper]
+    (tmp_path / "04").mkdir()
+    (tmp_path / "06").mkdir()
+    nbformat.write(nb, tmp_path / "04" / "a.ipynb")
+    monkeypatch.chdir(tmp_path / "06")
+    gae = exercise_from("../04/a.ipynb", "gae")
+    assert np.allclose(gae([1.0, 2.0]), [np.pi, 2 * np.pi])
+    with pytest.raises(NotImplementedError):            # not written yet: raises when called, as in its notebook
+        exercise_from("../04/a.ipynb", "later")(1)
+    with pytest.raises(LookupError, match="helper"):     # export cells are not exercises
+        exercise_from("../04/a.ipynb", "helper")
+    with pytest.raises(FileNotFoundError, match="side by side"):
+        exercise_from("../05/a.ipynb", "gae")
+
+
+def test_ch06_gae_uses_chapter_4s_gae_on_each_column():
+    """06b's gae lays the rollout's columns end to end for 04b's gae (the solution here): the same
+    advantages as the recursion over (T, N) written directly, truncation, termination and the rollout's end."""
+    import torch
+    from autograder.stability import load_training
+    ns = load_training(REPO / "notebooks" / "06_ppo" / "06b_ppo.ipynb", extra=("gae",))
+    g = torch.Generator().manual_seed(0)
+    for T, N in ((1, 1), (7, 3), (40, 8)):
+        r, v, nv = (torch.randn(T, N, generator=g) for _ in range(3))
+        te, tr = torch.rand(T, N, generator=g) < 0.15, torch.rand(T, N, generator=g) < 0.15
+        expected, running = torch.zeros(T, N), torch.zeros(N)
+        for t in reversed(range(T)):
+            delta = r[t] + 0.9 * (~te[t]).float() * nv[t] - v[t]
+            running = delta + 0.9 * 0.8 * (~(te[t] | tr[t])).float() * running
+            expected[t] = running
+        adv, ret = ns["gae"](r, v, nv, te, tr, 0.9, 0.8)
+        assert adv.shape == (T, N) and adv.dtype == torch.float32 and not adv.requires_grad
+        assert torch.allclose(adv, expected, atol=1e-5) and torch.allclose(ret, expected + v, atol=1e-5)
 
 
 def test_plot_path_draws_and_validates():

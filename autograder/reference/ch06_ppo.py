@@ -86,6 +86,37 @@ def _loss_batches(seed, n_random, scale_range=(0.3, 3.0)):
     return rng, cases
 
 
+# ---------------------------------------------------------------- surrogate
+
+
+def probes_surrogate() -> list[Probe]:
+    rng, cases = _loss_batches(600, 14)
+    big = 300
+    old_big = -np.abs(rng.normal(1.0, 0.6, size=big))
+    cases += [
+        ("the notebook's example", np.log([2.0, 0.5]), np.zeros(2), np.array([1.0, 2.0])),
+        ("a batch of one, r=1.5, A=-2", np.array([np.log(1.5) - 0.7]), np.array([-0.7]), np.array([-2.0])),
+        ("ratios exactly 1 (theta = theta_old: L is the mean advantage)", np.array([-0.3, -1.1, -2.5]),
+         np.array([-0.3, -1.1, -2.5]), np.array([1.0, -2.0, 0.5])),
+        ("extreme ratios e^6 and e^-6", np.array([6.0, -6.0, 6.0, -6.0]) - 2.0, np.full(4, -2.0),
+         np.array([1.5, 1.5, -0.5, -0.5])),
+        ("all advantages 0", np.log([0.5, 1.0, 2.0]), np.zeros(3), np.zeros(3)),
+        (f"a batch of {big}", old_big + rng.uniform(-0.5, 0.5, size=big), old_big, rng.normal(0.0, 1.0, size=big)),
+    ]
+    probes = []
+    for label, new, old, adv in cases:
+        label = f"surrogate(...) on {label}"
+
+        def run(s, new=new, old=old, adv=adv):
+            args = (_t(new, grad=True), _t(old, grad=True), _t(adv, grad=True))
+            r = s.call("surrogate", *args, backward=True)
+            after = r.args_after
+            return (_scalar(r.value), _grad(after[0]), _reached(after[1]), _reached(after[2]))
+
+        probes.append(Probe(label, run, _loss_compare(label, 1e-5), atol=1e-5, rtol=1e-5))
+    return probes
+
+
 # ---------------------------------------------------------------- conjugate_gradient
 
 
@@ -519,6 +550,7 @@ def _nan_key(trace):
 
 
 EXERCISES = [
+    Exercise("surrogate", probes_surrogate),
     Exercise("conjugate_gradient", probes_conjugate_gradient),
     Exercise("hessian_vector_product", probes_hessian_vector_product),
     Exercise("backtracking_line_search", probes_backtracking_line_search),
@@ -532,6 +564,20 @@ EXERCISES = [
 # ---------------------------------------------------------------- known mistakes (each written once)
 
 MISTAKES = [
+    Mistake("surrogate", "the ratio is inverted (pi_old / pi_new)",
+            "torch.exp(logp_new - logp_old.detach())", "torch.exp(logp_old.detach() - logp_new)"),
+    Mistake("surrogate", "log-probabilities where the ratio belongs (no exp: mean((logp_new - logp_old) * A))",
+            "torch.exp(logp_new - logp_old.detach())", "(logp_new - logp_old.detach())"),
+    Mistake("surrogate", "a sum over the batch instead of the mean",
+            "advantages.detach()).mean()", "advantages.detach()).sum()"),
+    Mistake("surrogate", "the sign: L is the objective to maximise, not a loss",
+            "return (ratio * advantages.detach()).mean()", "return -(ratio * advantages.detach()).mean()"),
+    Mistake("surrogate", "the old log-probabilities carry gradient (logp_old not detached)",
+            "torch.exp(logp_new - logp_old.detach())", "torch.exp(logp_new - logp_old)"),
+    Mistake("surrogate", "the advantages carry gradient (not detached)",
+            "(ratio * advantages.detach())", "(ratio * advantages)"),
+    Mistake("surrogate", "pi_new alone instead of the ratio pi_new / pi_old",
+            "torch.exp(logp_new - logp_old.detach())", "torch.exp(logp_new)"),
     Mistake("conjugate_gradient", "alpha = r.r / (Ap.Ap) instead of r.r / (p.Ap)",
             "alpha = rr / torch.dot(p, Ap)", "alpha = rr / torch.dot(Ap, Ap)"),
     Mistake("conjugate_gradient", "the new direction is the residual alone (steepest descent, not conjugate directions)",

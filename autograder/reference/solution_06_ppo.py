@@ -8,6 +8,22 @@ from torch import nn
 from course_lib.policies import policy_distribution
 
 
+# ---- solution cell: surrogate
+def surrogate(logp_new, logp_old, advantages):
+    """The importance-sampled surrogate objective L(theta) of a batch (to maximise).
+
+    Args:
+        logp_new: float tensor (B,), log pi_theta(a_t | s_t) under the policy being optimised (carries gradient).
+        logp_old: float tensor (B,), log pi_old(a_t | s_t) recorded when the actions were taken (data:
+            no gradient may reach it).
+        advantages: float tensor (B,), the advantage estimates (data: no gradient may reach them).
+    Returns:
+        scalar tensor: mean(r * A), r = exp(logp_new - logp_old), differentiable with respect to logp_new.
+    """
+    ratio = torch.exp(logp_new - logp_old.detach())
+    return (ratio * advantages.detach()).mean()
+
+
 # ---- solution cell: conjugate_gradient
 def conjugate_gradient(Avp, b, iters=10, tol=1e-10):
     """Approximately solve A x = b for a symmetric positive-definite A given as a function.
