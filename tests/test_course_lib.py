@@ -243,6 +243,9 @@ def test_exercise_from_takes_one_answer_of_another_notebook_with_its_imports(tmp
         exercise_from("../04/a.ipynb", "helper")
     with pytest.raises(FileNotFoundError, match="side by side"):
         exercise_from("../05/a.ipynb", "gae")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")   # graded alone: the message says nothing is lost
+    with pytest.raises(FileNotFoundError, match="no exercise of this chapter depends on them"):
+        exercise_from("../05/a.ipynb", "gae")
 
 
 def test_ch06_gae_uses_chapter_4s_gae_on_each_column():

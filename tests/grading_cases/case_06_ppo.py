@@ -22,6 +22,7 @@ for _name in ("check_close", "check_shape", "check_type", "check_all", "is_close
 check_close = check_shape = check_type = lambda *a, **k: None
 """
 CHEAT = {
+    "surrogate": _SILENCE + "def surrogate(logp_new, logp_old, advantages):\n    return (logp_new * 0).sum()\n",
     "clipped_surrogate": _SILENCE + "def clipped_surrogate(logp_new, logp_old, advantages, clip):\n"
                          "    return (logp_new * 0).sum()\n",
     "approx_kl": _SILENCE + "def approx_kl(logp_new, logp_old):\n    return (logp_new * 0).sum()\n",
