@@ -33,8 +33,9 @@ stop event, joins with a timeout, then terminates and kills what is left, in a `
 (:class:`WorkerError`), and the others are stopped; one that dies silently is reported with its exit
 code. Children are daemonic: they are also killed if the main process exits.
 
-**Hogwild!** (Niu et al., 2011): workers update the shared parameters without locks. Updates of
-small, sparse-ish gradients rarely collide, and a collision costs a little noise, not correctness.
+**Hogwild!** (Niu et al., 2011): workers update the shared parameters without locks. Niu et al.'s
+convergence guarantee assumes sparse updates that rarely collide; a network's gradients are dense,
+so for A3C lock-free updates are justified by experiment (Mnih et al., 2016), not by that proof.
 """
 from __future__ import annotations
 
@@ -100,9 +101,9 @@ class ActorCritic(nn.Module):
             default: the critic's large gradients then cannot disturb the actor's features).
 
     ``forward(obs)`` takes a float tensor ``(B, obs_dim)`` and returns ``(logits (B, n_actions),
-    values (B,))``. Initialisation as in Stable-Baselines3 and the A3C/PPO papers' code: orthogonal
-    weights, gain sqrt(2) for hidden layers, 0.01 for the policy head (a nearly uniform first
-    policy), 1 for the value head.
+    values (B,))``. Initialisation as in OpenAI Baselines and Stable-Baselines3 (not from the A3C
+    paper): orthogonal weights, gain sqrt(2) for hidden layers, 0.01 for the policy head (a nearly
+    uniform first policy), 1 for the value head.
     """
 
     def __init__(self, obs_dim: int, n_actions: int, hidden: tuple[int, ...] = (64, 64), shared: bool = False):
