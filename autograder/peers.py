@@ -95,8 +95,8 @@ def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
     """05a's ``train_a2c`` with the notebook's settings, trained to the end."""
     ns = stability.load_training(REPO / "notebooks" / "05_actor_critic" / "05a_a2c.ipynb", extra=("train_a2c",))
     _, log = ns["train_a2c"](seed=seed, total_steps=budget, eval_every=protocol.eval_every,
-                             eval_episodes=protocol.eval_episodes, threshold=protocol.threshold,
-                             stop_at_threshold=False, live_plot=False)
+                             eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
+                             threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)
     return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
                float(log.seconds))
 
