@@ -134,8 +134,8 @@ def exercise_from(notebook: str | Path, name: str):
     path = Path(notebook)
     if not path.is_file():
         if os.environ.get("NBGRADER_EXECUTION"):     # nbgrader grades each chapter on its own
-            raise FileNotFoundError(f"{path} is not next to this chapter when it is graded, so the cells that use "
-                                    f"your {name} from it do not run here; no exercise of this chapter depends on them")
+            raise FileNotFoundError(f"{path} is not next to this chapter when it is graded (nbgrader grades each "
+                                    f"chapter on its own), so the cells that use your {name} from it stop here")
         raise FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses your {name} from it; keep "
                                 "the course's chapter folders side by side, as `./course start` sets them up")
     namespace: dict = {"__name__": f"reuse_{path.stem}"}
