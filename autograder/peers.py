@@ -64,6 +64,7 @@ class Run:
     solved_at: tuple[int, float] | None
     steps: int
     seconds: float                 # training seconds of the whole run, evaluations excluded
+    kept: list[tuple[int, float]] | None = None   # 03a: its best checkpoint, played at each evaluation too
 
 
 @dataclass
@@ -88,7 +89,7 @@ def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
                           eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
                           threshold=protocol.threshold)
     return Run([(int(s), float(v)) for s, v in run["evals"]], run["solved_at"], int(run["steps"]),
-               float(run["seconds"]))
+               float(run["seconds"]), [(int(s), float(v)) for s, v in run["kept_evals"]])
 
 
 def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
@@ -354,7 +355,8 @@ def row(course: Run, peer: Run, threshold: float) -> dict:
                 steps_ratio=ratio(c["steps"], p["steps"]), seconds_ratio=ratio(c["seconds"], p["seconds"]),
                 stayed=(c["stayed"], p["stayed"]), later=(c["later"], p["later"]),
                 speed=(course.steps / course.seconds if course.seconds else None,
-                       peer.steps / peer.seconds if peer.seconds else None))
+                       peer.steps / peer.seconds if peer.seconds else None),
+                kept_stayed=stability.summarize(course.kept, threshold)["stayed"] if course.kept else None)
 
 
 def _fmt(x, spec: str) -> str:
@@ -385,6 +387,11 @@ def table(label: str, rows: dict[int, dict], threshold: float) -> str:
     median["steps_ratio"] = med([r["steps_ratio"] for r in rows.values()])
     median["seconds_ratio"] = med([r["seconds_ratio"] for r in rows.values()])
     lines.append(line("median", median))
+    kept = {seed: r.get("kept_stayed") for seed, r in rows.items() if r.get("kept_stayed") is not None}
+    if kept:
+        lines += ["", "The course's kept network (its best evaluation's copy, played from the same fresh start states at "
+                  "every evaluation) stayed solved in " + " / ".join(f"{_fmt(v, '.0%')}" for v in kept.values())
+                  + f" of the later evaluations (seeds {', '.join(map(str, kept))}; median {_fmt(med(list(kept.values())), '.0%')})."]
     return "\n".join(lines)
 
 

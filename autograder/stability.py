@@ -9,7 +9,8 @@ seed after the other, never stopping at the first crossing. The protocol is the 
 ``eval_every`` (2,000) environment steps, 10 greedy episodes from fresh start states; evaluation
 time is excluded from the training seconds; one torch thread. Per seed it prints the environment
 steps and training seconds to the first evaluation >= the threshold (475), the share of the later
-evaluations that are still >= 475 ("stayed solved"), the final evaluation, then the medians.
+evaluations that are still >= 475 ("stayed solved"), the final evaluation, then the medians; and the
+same for the network ``train_dqn`` keeps (its best evaluation's copy, played from the same start states).
 """
 from __future__ import annotations
 
@@ -105,9 +106,11 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
         rows[seed]["evals"] = [round(v) for _, v in run["evals"]]
         rows[seed]["train_seconds"] = run["seconds"]
         rows[seed]["eval_steps"] = [int(step) for step, _ in run["evals"]]
+        rows[seed]["kept"] = summarize(run["kept_evals"], cfg["threshold"])   # the best checkpoint, on the same states
         s = rows[seed]
         echo(f"seed {seed}: first >= {cfg['threshold']:g} at " + (f"{s['steps']:,} steps, {s['seconds']:.1f} s" if s["steps"]
-             else "never") + f"; {s['train_seconds']:.0f} training s in all; evaluations {s['evals']}")
+             else "never") + f"; {s['train_seconds']:.0f} training s in all; evaluations {s['evals']}; the kept "
+             f"network stayed in {s['kept']['stayed']:.0%} of its later evaluations")
     return rows
 
 
@@ -145,8 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     rows = measure(args.seeds, overrides, Path(args.notebook))
-    print(f"\n{Path(args.notebook).name}, overrides {overrides or 'none'}:")
+    print(f"\n{Path(args.notebook).name}, overrides {overrides or 'none'}: the online network")
     print(format_table(rows))
+    print("\nthe kept network (the best evaluation's copy, played from the same fresh start states)")
+    print(format_table({seed: r["kept"] for seed, r in rows.items()}))
     if args.save:
         import datetime
         import platform

@@ -31,6 +31,12 @@ def test_row_arithmetic_and_table():
     assert all(ln.count("|") == 8 for ln in lines[2:])
     assert "| 0 | 4,000 / 2,000 | 2.00 | 2.0 / 4.0 | 0.50 | 67% / 50% | 2,000 / 500 |" in text
     assert "| 1 | - / 2,000 | - |" in text   # a run that never solved shows '-', not 0
+    assert "kept network" not in text
+    # a course run that also judged its kept network: one sentence under the table, from those evaluations
+    kept = peers.Run(course.evals, course.solved_at, course.steps, course.seconds,
+                     [(2000, 100.0), (4000, 480.0), (6000, 500.0), (8000, 500.0), (10000, 490.0)])
+    text = peers.table("X vs Y", {0: peers.row(kept, peer, 475.0)}, 475.0)
+    assert text.splitlines()[-1].endswith("stayed solved in 100% of the later evaluations (seeds 0; median 100%).")
 
 
 #: a tiny budget per task: CartPole's two evaluations; Pendulum's two, and 100 updates of the course's
@@ -91,8 +97,13 @@ def test_both_sides_train_under_one_protocol(pair, monkeypatch, eval_seeds):
     assert r["steps_ratio"] == expected
     lines = peers.table(pair.label, {0: r}, tiny.threshold).splitlines()
     assert lines[0] == f"**{pair.label}** (threshold {tiny.threshold:g})"
-    assert [ln.split("|")[1].strip() for ln in lines[4:]] == ["0", "median"]
-    assert all(ln.count("|") == 8 for ln in lines[2:])
+    rows = [ln for ln in lines[2:] if ln.startswith("|")]
+    assert [ln.split("|")[1].strip() for ln in rows[2:]] == ["0", "median"]
+    assert all(ln.count("|") == 8 for ln in rows)
+    # 03a's DQN also reports its kept network (train_dqn's best checkpoint), judged at every evaluation
+    assert (course.kept is not None) == (pair.peer_algo == "dqn")
+    if course.kept is not None:
+        assert [s for s, _ in course.kept] == [s for s, _ in course.evals] and "kept network" in lines[-1]
 
 
 def test_ppo_on_acrobot_and_pendulum_trains_with_the_notebooks_settings_and_the_peers_zoo_entries(eval_seeds):

@@ -41,3 +41,18 @@ def test_measure_runs_the_notebook_training_on_a_tiny_budget():
                                              gradient_steps=2, eval_episodes=2), echo=printed.append)
     assert list(rows) == [0] and len(rows[0]["evals"]) == 2 and len(printed) == 1
     assert rows[0]["final"] == rows[0]["evals"][-1] or abs(rows[0]["final"] - rows[0]["evals"][-1]) <= 0.5
+    assert rows[0]["kept"]["later"] + (rows[0]["kept"]["steps"] is not None) <= 2 and "kept network stayed" in printed[0]
+
+
+def test_train_dqn_judges_the_kept_network_on_the_same_states():
+    """At each evaluation the kept network (the latest copy of the best evaluation so far) is played too:
+    where the online network ties or beats the best so far, it is the kept one, and both scores agree."""
+    from autograder.stability import load_training
+    ns = load_training()
+    run = ns["train_dqn"](seed=0, total_steps=900, learning_starts=200, eval_every=150, gradient_steps=2, eval_episodes=2)
+    online, kept = [v for _, v in run["evals"]], [v for _, v in run["kept_evals"]]
+    assert len(online) == len(kept) == 6 and [s for s, _ in run["kept_evals"]] == [s for s, _ in run["evals"]]
+    for i, v in enumerate(online):
+        if v >= max(online[:i + 1]):
+            assert kept[i] == v
+    assert run["best"][1] == max(online) and run["best"][0] == max(s for s, v in run["evals"] if v == max(online))
