@@ -64,7 +64,7 @@ class Run:
     solved_at: tuple[int, float] | None
     steps: int
     seconds: float                 # training seconds of the whole run, evaluations excluded
-    kept: list[tuple[int, float]] | None = None   # 03a: its best checkpoint, played at each evaluation too
+    kept: list[tuple[int, float]] | None = None   # 03a, 05a: the best checkpoint, played at each evaluation too
 
 
 @dataclass
@@ -93,13 +93,13 @@ def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
 
 
 def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
-    """05a's ``train_a2c`` with the notebook's settings, trained to the end."""
+    """05a's ``train_a2c`` with the notebook's settings, trained to the end (with its kept network's evaluations)."""
     ns = stability.load_training(REPO / "notebooks" / "05_actor_critic" / "05a_a2c.ipynb", extra=("train_a2c",))
     _, log = ns["train_a2c"](seed=seed, total_steps=budget, eval_every=protocol.eval_every,
                              eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
                              threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)
     return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
-               float(log.seconds))
+               float(log.seconds), [(int(s), float(v)) for s, v in log.history["kept_return"]])
 
 
 def _run_of(log) -> Run:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .plots import draw_threshold, plot_reference, smooth
 
-RETURN_METRICS = ("episode_return", "eval_return")
+RETURN_METRICS = ("episode_return", "eval_return", "kept_return")
 #: (panel title, y label, does a metric name belong here?, smooth it?)
 PANELS = (
     ("losses", "loss", lambda n: "loss" in n, True),
@@ -112,6 +112,9 @@ def _draw_returns(ax, source, members, threshold, y_range, reference, x, window)
     if "eval_return" in members:
         xs, ys = source.curve("eval_return", x)
         ax.plot(xs, ys, "o-", color="tab:orange", markersize=3, label="greedy evaluation")
+    if "kept_return" in members:     # the best checkpoint so far, played from the same start states
+        xs, ys = source.curve("kept_return", x)
+        ax.plot(xs, ys, "s--", color="tab:green", markersize=3, linewidth=1, label="kept network (best so far)")
     draw_threshold(ax, threshold, f"solved ({threshold:g})" if threshold is not None else None)
     if y_range is not None:
         pad = 0.04 * (y_range[1] - y_range[0])

@@ -100,8 +100,8 @@ def test_both_sides_train_under_one_protocol(pair, monkeypatch, eval_seeds):
     rows = [ln for ln in lines[2:] if ln.startswith("|")]
     assert [ln.split("|")[1].strip() for ln in rows[2:]] == ["0", "median"]
     assert all(ln.count("|") == 8 for ln in rows)
-    # 03a's DQN also reports its kept network (train_dqn's best checkpoint), judged at every evaluation
-    assert (course.kept is not None) == (pair.peer_algo == "dqn")
+    # 03a's DQN and 05a's A2C also report their kept network (the best checkpoint), judged at every evaluation
+    assert (course.kept is not None) == (pair.peer_algo in ("dqn", "a2c"))
     if course.kept is not None:
         assert [s for s, _ in course.kept] == [s for s, _ in course.evals] and "kept network" in lines[-1]
 

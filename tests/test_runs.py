@@ -251,6 +251,13 @@ def test_diagnostics_panel_from_disk_and_live(tmp_path):
     plt.close("all")
 
 
+def test_the_kept_networks_evaluations_share_the_return_panel():
+    from course_lib.diagnostics import _panels_for
+    panels = _panels_for(["episode_return", "loss", "eval_return", "kept_return", "epsilon"])
+    assert [(title, members) for title, _, members, _ in panels] == [
+        ("return", ["episode_return", "eval_return", "kept_return"]), ("losses", ["loss"]), ("epsilon", ["epsilon"])]
+
+
 # ------------------------------------------------------------------ watch and the command line
 def test_saved_policy_loads_without_its_class(tmp_path):
     net = torch.nn.Linear(4, 2)
