@@ -88,8 +88,8 @@ def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
     run = ns["train_dqn"](seed=seed, stop_when_solved=False, total_steps=budget, eval_every=protocol.eval_every,
                           eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
                           threshold=protocol.threshold)
-    return Run([(int(s), float(v)) for s, v in run["evals"]], run["solved_at"], int(run["steps"]),
-               float(run["seconds"]), [(int(s), float(v)) for s, v in run["kept_evals"]])
+    return Run(_points(run["evals"]), run["solved_at"], int(run["steps"]), float(run["seconds"]),
+               _points(run["kept_evals"]))
 
 
 def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
@@ -98,13 +98,16 @@ def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
     _, log = ns["train_a2c"](seed=seed, total_steps=budget, eval_every=protocol.eval_every,
                              eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
                              threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)
-    return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
-               float(log.seconds), [(int(s), float(v)) for s, v in log.history["kept_return"]])
+    return _run_of(log, kept=_points(log.history["kept_return"]))
 
 
-def _run_of(log) -> Run:
-    return Run([(int(s), float(v)) for s, v in log.history["eval_return"]], log.solved_at, int(log.steps),
-               float(log.seconds))
+def _points(pairs) -> list[tuple[int, float]]:
+    """``[(env steps, value), ...]`` as plain ints and floats."""
+    return [(int(s), float(v)) for s, v in pairs]
+
+
+def _run_of(log, kept: list[tuple[int, float]] | None = None) -> Run:
+    return Run(_points(log.history["eval_return"]), log.solved_at, int(log.steps), float(log.seconds), kept)
 
 
 def _course_ppo(settings: dict | None = None) -> Callable[[int, Protocol, int], Run]:

@@ -44,6 +44,10 @@ def summarize(evals, threshold=475.0, solved_at=None):
                 final=values[-1] if values else float("nan"))
 
 
+def _percent(x) -> str:
+    return "-" if x is None or np.isnan(x) else f"{x:.0%}"
+
+
 def _median(xs):
     xs = [x for x in xs if x is not None and not (isinstance(x, float) and np.isnan(x))]
     return float(np.median(xs)) if xs else None
@@ -110,7 +114,7 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
         s = rows[seed]
         echo(f"seed {seed}: first >= {cfg['threshold']:g} at " + (f"{s['steps']:,} steps, {s['seconds']:.1f} s" if s["steps"]
              else "never") + f"; {s['train_seconds']:.0f} training s in all; evaluations {s['evals']}; the kept "
-             f"network stayed in {s['kept']['stayed']:.0%} of its later evaluations")
+             f"network stayed in {_percent(s['kept']['stayed'])} of its later evaluations")
     return rows
 
 
