@@ -163,14 +163,14 @@ def _course_07a(algo: str) -> Callable[[int, Protocol, int], Run]:
         return _run_of(log)
     course.__name__ = f"_course_{algo}"
     course.__doc__ = (f"07a's ``train_agent(\"{algo}\")`` with its full-mode settings (20,000 steps, 1,000 random "
-                      "steps first, one update per step), trained to the end; evaluated every eval_every steps "
-                      "from fresh start states by the notebook itself.")
+                      "steps first, two updates per step for DDPG and one for TD3), trained to the end; evaluated "
+                      "every eval_every steps from fresh start states by the notebook itself.")
     return course
 
 
 def _course_sac(seed: int, protocol: Protocol, budget: int) -> Run:
-    """07b's ``train_sac`` with its full-mode settings (20,000 steps, 1,000 random steps first), trained to
-    the end; 07b takes ``polyak_update`` from 07a, as its import cell does."""
+    """07b's ``train_sac`` with its full-mode settings (20,000 steps, 1,000 random steps first, two updates per
+    step), trained to the end; 07b takes ``polyak_update`` from 07a, as its import cell does."""
     from course_lib.reuse import use_exercises
 
     folder = REPO / "notebooks" / "07_ddpg_td3_sac"
