@@ -61,3 +61,39 @@ def test_train_dqn_judges_the_kept_network_on_the_same_states():
     assert online[-1] < max(online)
     replay = ns["evaluate_greedy"](run["best_net"], 2, seed=ns["CONFIG"]["eval_seed"] + 900).mean
     assert kept[-1] == replay and kept[-1] != online[-1]
+
+
+def test_train_a2c_keeps_the_first_of_equal_best_evaluations():
+    """05a's kept network: only a strictly better evaluation replaces it. The evaluations are scripted (in call
+    order): the online network scores 10, 20, 20 (a tie with the best) and 5; at the tie and at the drop the kept
+    network is played on its own, on the same start states, and scores 17 and 19."""
+    import copy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import torch
+
+    from autograder.stability import load_training
+    ns = load_training(Path(__file__).resolve().parents[1] / "notebooks" / "05_actor_critic" / "05a_a2c.ipynb",
+                       extra=("train_a2c",))
+    scores, seeds = iter([10.0, 20.0, 20.0, 17.0, 5.0, 19.0]), []
+
+    def scripted_evaluate(env, act, n_episodes, seed):
+        seeds.append(seed)
+        return SimpleNamespace(mean=next(scores))
+
+    copies = []
+
+    def deepcopy(model):
+        copies.append(copy.deepcopy(model))
+        return copies[-1]
+
+    ns["evaluate"], ns["copy"] = scripted_evaluate, SimpleNamespace(deepcopy=deepcopy)
+    model, log = ns["train_a2c"](seed=0, n_envs=2, n_steps=5, total_steps=40, eval_every=10, eval_episodes=1,
+                                 stop_at_threshold=False, live_plot=False)
+    # evaluations after 10, 20, 30 and 40 steps; the kept network was played at 30 (the tie) and 40 (the drop)
+    assert seeds == [10_010, 10_020, 10_030, 10_030, 10_040, 10_040]
+    assert [v for _, v in log.history["eval_return"]] == [10.0, 20.0, 20.0, 5.0]
+    assert [v for _, v in log.history["kept_return"]] == [10.0, 20.0, 17.0, 19.0]
+    assert len(copies) == 2 and log.kept_model is copies[1]      # copied after 10 and 20 steps, not at the tie
+    assert any(not torch.equal(a, b) for a, b in zip(log.kept_model.parameters(), model.parameters()))
