@@ -107,7 +107,8 @@ def test_quiz_displays_each_question(monkeypatch):
 # followed, before the next markdown cell that starts a section, by a code cell that calls quiz(...).
 QUIZ_NOTEBOOKS = ["01_intro/01_intro.ipynb", "02_qlearning/02_qlearning.ipynb", "03_dqn/03a_dqn.ipynb",
                   "03_dqn/03b_dqn_improvements.ipynb", "04_policy_gradient/04a_reinforce.ipynb",
-                  "04_policy_gradient/04b_gae_gaussian.ipynb", "05_actor_critic/05b_a3c.ipynb"]
+                  "04_policy_gradient/04b_gae_gaussian.ipynb", "05_actor_critic/05a_a2c.ipynb",
+                  "05_actor_critic/05b_a3c.ipynb"]
 PREDICT = re.compile(r"\*\*Predict before you|\*\*Questions\.\*\*|\(predict before you")
 
 
