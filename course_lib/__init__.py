@@ -8,7 +8,10 @@ Small modules, each named for what it holds:
 - ``video``      record an episode and show it inline as an animated image (no ffmpeg)
 - ``widgets``    slider panels with a Run button, a progress bar and a redrawn plot
 - ``evaluation`` run N episodes of a policy, mean and spread of the returns
-- ``parallel``   worker processes, shared models and optimizers (A3C), notebook functions sent to workers
+- ``networks``   the actor-critic and Q-networks of chapter 5 (orthogonal initialisation)
+- ``shared_optim`` Adam and RMSprop with their statistics in shared memory (Hogwild! updates, A3C)
+- ``portable``   a notebook function sent to worker processes as source code (spawn, forkserver)
+- ``workers``    run a function in worker processes, crashes reported, no process left behind
 - ``paths``      grid maps and the paths agents walk on them
 - ``reuse``      load your own exercises from an earlier notebook of the same chapter
 - ``logger``     a progress-aware training-loop logger with a live curve, a training clock, runs on disk

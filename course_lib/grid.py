@@ -12,9 +12,9 @@
 
 Each run is ``train(seed=seed, run_dir=folder, **hyperparameters)`` and writes its own folder
 ``runs/<experiment>/<variant>/seed<k>`` (variant: ``lr=0.001,n_steps=5``). Runs go to worker
-processes (all cores by default, :func:`course_lib.parallel.run_workers`); one progress bar
+processes (all cores by default, :func:`course_lib.workers.run_workers`); one progress bar
 counts finished runs. A function defined in a notebook is sent as it is with ``fork`` (Linux), and
-as source code with ``spawn`` (macOS, Windows; :func:`course_lib.parallel.portable`, which cannot
+as source code with ``spawn`` (macOS, Windows; :func:`course_lib.portable.portable`, which cannot
 send classes defined in the notebook).
 
 - **Resumable**: a run whose folder says ``finished`` is skipped; run the grid again after an
@@ -156,7 +156,8 @@ def run_grid(train_fn: Callable, grid: Grid, n_workers: int | None = None, resum
     Returns:
         a :class:`GridResult`: the runs finished, skipped (already finished) and failed.
     """
-    from .parallel import default_start_method, portable, run_workers
+    from .portable import portable
+    from .workers import default_start_method, run_workers
 
     runs = grid.runs()
     result = GridResult(grid.folder)

@@ -25,9 +25,15 @@ else of that notebook into its own namespace (chapter 6's PPO uses your GAE of c
 from __future__ import annotations
 
 import ast
+import builtins
+import itertools
 import json
+import linecache
 import os
 from pathlib import Path
+from typing import Any, Callable
+
+_cell_counter = itertools.count()
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
          ast.Assign, ast.AnnAssign)
@@ -151,3 +157,77 @@ def exercise_from(notebook: str | Path, name: str):
     if name not in namespace:
         raise LookupError(f"no exercise cell of {path.name} defines {name!r}")
     return namespace[name]
+
+
+def load_functions(notebook: str | Path, names: list[str], namespace: dict | None = None) -> dict[str, Callable]:
+    """Load functions you wrote in another notebook (its saved file), without running that notebook.
+
+    The ``import`` statements and simple constants (``GAMMA = 0.99``) of every code cell run first;
+    then every ``def`` at the top level of the cells that define ``names`` (helpers defined in the
+    same cell come along). Nothing else of the notebook runs: no training, no plots. The functions keep their source code, so that
+    :func:`portable` can send them to worker processes.
+
+    Args:
+        notebook: path of the ``.ipynb`` file (the saved file: unsaved edits in an open tab are not seen).
+        names: the functions to return.
+        namespace: where to run the imports and definitions: pass ``globals()`` to use the functions
+            in your notebook as if you had run those cells there. Default: a fresh namespace.
+    Returns:
+        ``{name: function}``. Raises ``LookupError`` naming what was not found.
+    """
+    path = Path(notebook)
+    env: dict[str, Any] = namespace if namespace is not None else {"__name__": "__main__"}
+    env.setdefault("__builtins__", builtins)
+    for name, statement in (("math", "import math"), ("np", "import numpy as np"), ("torch", "import torch"),
+                            ("nn", "from torch import nn"), ("F", "import torch.nn.functional as F")):
+        if name not in env:
+            exec(statement, env)
+    cells = []
+    for _, source, _ in code_cells(path):
+        # IPython magics (%matplotlib inline, !pip ...) are not Python: blank them, keep line numbers
+        source = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+        try:
+            cells.append((source, ast.parse(source)))
+        except SyntaxError:
+            continue
+
+    def run(source: str, node: ast.stmt, label: str) -> None:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        snippet = "\n".join(source.splitlines()[first - 1:node.end_lineno]) + "\n"
+        filename = f"<{path.name}: {label} #{next(_cell_counter)}>"
+        linecache.cache[filename] = (len(snippet), None, snippet.splitlines(True), filename)
+        exec(compile(snippet, filename, "exec"), env)
+        if isinstance(node, ast.FunctionDef):
+            try:
+                env[node.name].__course_source__ = snippet
+            except AttributeError:  # a decorator that returned something else
+                pass
+
+    def is_constant(node: ast.stmt) -> bool:  # NAME = literal, e.g. GAMMA = 0.99
+        if not (isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets)):
+            return False
+        try:
+            ast.literal_eval(node.value)
+            return True
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            return False
+
+    for source, tree in cells:
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)) or is_constant(node):
+                try:
+                    run(source, node, "import")
+                except Exception:  # noqa: BLE001 (an import the student's functions do not need)
+                    pass
+    wanted, found = set(names), {}
+    for source, tree in cells:
+        if not {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} & wanted:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                run(source, node, node.name)
+                found.setdefault(node.name, env[node.name])
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise LookupError(f"{path.name} defines no function {missing} (is it saved?)")
+    return {n: found[n] for n in names}

@@ -1,5 +1,5 @@
-"""course_lib.parallel: portable functions, shared optimizers, worker processes under every start
-method, crash reporting, and no process left behind — by the runner, by a notebook kernel, and by
+"""course_lib.workers, .portable, .shared_optim: portable functions, shared optimizers, worker processes under
+every start method, crash reporting, and no process left behind — by the runner, by a notebook kernel, and by
 nbgrader autograding chapter 05 (its A3C cells start real worker processes)."""
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import pytest
 import torch
 from nbclient import NotebookClient
 
-from course_lib.parallel import (ActorCritic, SharedAdam, SharedRMSprop, WorkerError, load_functions, portable,
-                                 run_workers, start_methods)
+from course_lib.networks import ActorCritic
+from course_lib.portable import portable
+from course_lib.reuse import load_functions
+from course_lib.shared_optim import SharedAdam, SharedRMSprop
+from course_lib.workers import WorkerError, run_workers, start_methods
 from helpers import NOTEBOOKS
 
 METHODS = [m for m in ("fork", "spawn", "forkserver") if m in start_methods()]
@@ -245,7 +248,8 @@ def test_the_chapter_a3c_worker_learns_under_every_start_method(method):
 @pytest.mark.slow
 def test_spawn_and_fork_from_a_notebook_kernel(tmp_path):
     """Functions defined in notebook cells (the case spawn cannot import) run under every start method."""
-    cells = [NOTEBOOK_CODE + "\nfrom course_lib.parallel import ActorCritic, SharedAdam, portable, run_workers, start_methods\n",
+    cells = [NOTEBOOK_CODE + "\nfrom course_lib.networks import ActorCritic\nfrom course_lib.portable import portable\n"
+             "from course_lib.shared_optim import SharedAdam\nfrom course_lib.workers import run_workers, start_methods\n",
              "pids = []\n"
              "for method in start_methods():\n"
              "    model = ActorCritic(4, 2); model.share_memory()\n"
