@@ -9,7 +9,7 @@ def discounted_return(rewards, gamma):
     """The discounted return G_0 = sum_k gamma^k * rewards[k].
 
     Args:
-        rewards: sequence (list, tuple or 1-D array) of T floats, r_1 ... r_T.
+        rewards: sequence (list, tuple or 1-D array) of T floats, r_0 ... r_{T-1} (r_t follows action a_t).
         gamma: discount factor in [0, 1].
     Returns:
         float: G_0 (0.0 for an empty sequence).
