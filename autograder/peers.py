@@ -170,12 +170,10 @@ def _course_07a(algo: str) -> Callable[[int, Protocol, int], Run]:
 
 def _course_sac(seed: int, protocol: Protocol, budget: int) -> Run:
     """07b's ``train_sac`` with its full-mode settings (20,000 steps, 1,000 random steps first, two updates per
-    step), trained to the end; 07b takes ``polyak_update`` from 07a, as its import cell does."""
-    from course_lib.reuse import use_exercises
-
+    step), trained to the end; 07b takes ``polyak_update`` from 07a with its import cell's ``use_from`` line,
+    which ``load_training`` runs."""
     folder = REPO / "notebooks" / "07_ddpg_td3_sac"
     ns = stability.load_training(folder / "07b_sac.ipynb", extra=("train_sac",))
-    use_exercises(folder / "07a_ddpg_td3.ipynb", ns, verbose=False)
     _, log = _chapter7(ns, protocol)["train_sac"](
         seed=seed, env_id=protocol.env_id, total_steps=budget, learning_starts=1_000, eval_every=protocol.eval_every,
         eval_episodes=protocol.eval_episodes, threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)

@@ -74,7 +74,7 @@ def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dic
     import nbformat
     import torch
 
-    from course_lib.reuse import definitions, use_exercises
+    from course_lib.reuse import definitions, load_notebook
 
     torch.set_num_threads(1)
     notebook = Path(notebook).resolve()
@@ -89,10 +89,8 @@ def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dic
     here = os.getcwd()
     os.chdir(notebook.parent)        # as in Jupyter: paths in the notebook (an earlier chapter's) are relative to it
     try:
-        use_exercises(notebook, namespace, verbose=False)
-        for cell in nb.cells:
-            if cell.cell_type == "code" and any(f"def {name}(" in cell.source for name in extra):
-                exec(compile(definitions(cell.source), f"<{notebook.name}>", "exec"), namespace)  # noqa: S102
+        # its answers, export cells, what it takes with use_from, and the cells defining the names in extra
+        load_notebook(notebook, namespace, cells_defining=extra)
     finally:
         os.chdir(here)
     return namespace

@@ -13,7 +13,7 @@ Small modules, each named for what it holds:
 - ``portable``   a notebook function sent to worker processes as source code (spawn, forkserver)
 - ``workers``    run a function in worker processes, crashes reported, no process left behind
 - ``paths``      grid maps and the paths agents walk on them
-- ``reuse``      load your own exercises from an earlier notebook of the same chapter
+- ``reuse``      take names from another notebook (your answers, the helpers it exports), source kept
 - ``logger``     a progress-aware training-loop logger with a live curve, a training clock, runs on disk
 - ``runs``       run folders on disk: configuration, progress table of metrics, status, final model
 - ``diagnostics`` the practitioner's panel of one run: return, losses, entropy, KL, gradient norm

@@ -1,42 +1,46 @@
-"""Reuse your own code from an earlier notebook of the same chapter.
+"""Use your own answers from another notebook: name what you take, and its source comes along.
 
-A chapter split over several notebooks (``03a_dqn.ipynb`` then ``03b_dqn_improvements.ipynb``)
-builds on the pieces written in the first one. Instead of copying them by hand::
+A notebook that builds on an earlier one (``03b`` on ``03a``, chapter 6's PPO on chapter 4's GAE) says
+which names it takes, in one line an editor can follow::
 
-    from course_lib.reuse import use_exercises
-    use_exercises("03a_dqn.ipynb", globals())
+    from course_lib.reuse import use_from
+    ReplayBuffer, train_dqn = use_from("03a_dqn.ipynb", "ReplayBuffer", "train_dqn")
+    gae_of_one_sequence = use_from("../04_policy_gradient/04b_gae_gaussian.ipynb", "gae")
 
-reads that notebook (from the current folder: the one the notebook runs in) and runs, in this
-namespace, the *definitions* of
+:func:`use_from` reads the saved notebook (the path is relative to the folder the notebook runs in)
+and runs, in a namespace of its own (nothing of the current notebook is overwritten):
 
-- every exercise cell (your answers, as they are in your copy of the notebook), and
-- every cell tagged ``export`` (helpers the notebook provides, such as a network class).
+- the ``import`` statements of every code cell,
+- the lines of any cell that take names from a third notebook with ``use_from`` (what the
+  notebook reuses comes along), and
+- the definitions of its **exercise cells** (your answers, as you left them) and of its cells
+  tagged ``export`` (helpers it hands on, such as a network class or a training function):
+  ``def``, ``class``, ``import`` and assignments to names at the top level.
 
-Only ``import``, ``def``, ``class`` and assignments to names at the top level of those cells run;
-calls, loops and prints (experiments, checks) are skipped, so nothing is retrained. Nothing here is the
-answer to an exercise: what you get is what you wrote.
+Nothing else runs: no training, no plots, no checks. An exercise you have not written yet raises
+``NotImplementedError`` when it is called, as in its own notebook.
 
-A later chapter can also use one of your answers from an earlier chapter, without loading anything
-else of that notebook into its own namespace (chapter 6's PPO uses your GAE of chapter 4)::
+**The source comes along.** Each cell is registered (with :mod:`linecache`) under a readable name,
+``<03a_dqn.ipynb cell 10>``: a traceback through one of your functions shows its lines, ``inspect``
+finds its source, and :func:`course_lib.portable.portable` can send it to worker processes.
 
-    from course_lib.reuse import exercise_from
-    gae_of_one_sequence = exercise_from("../04_policy_gradient/04b_gae_gaussian.ipynb", "gae")
+Nothing here is the answer to an exercise: what you get is what you wrote.
 """
 from __future__ import annotations
 
 import ast
-import builtins
-import itertools
 import json
 import linecache
 import os
+import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-_cell_counter = itertools.count()
+__all__ = ["use_from", "load_notebook", "code_cells", "definitions"]
 
 _KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
          ast.Assign, ast.AnnAssign)
+_loading: list[Path] = []           # the notebooks being loaded now (a notebook that reuses itself, in a cycle)
 
 
 def code_cells(notebook: str | Path) -> list[tuple[int, str, dict]]:
@@ -55,179 +59,190 @@ def code_cells(notebook: str | Path) -> list[tuple[int, str, dict]]:
 
 
 def _strip_magics(source: str) -> str:
-    """IPython magics and shell escapes (``%matplotlib``, ``!pip``) are not Python: drop them."""
+    """IPython magics and shell escapes (``%matplotlib``, ``!pip``) are not Python: blank them (the
+    line numbers stay those of the cell)."""
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
-def _names_only(node: ast.AST) -> bool:
-    """An assignment to plain names (``x = ...``, ``a, b = ...``), not to attributes or items."""
+def _assigned_names(node: ast.stmt) -> list[str] | None:
+    """The names a top-level statement defines, or None when it assigns to something else
+    (an attribute, an item)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     flat = []
     for t in targets:
         flat += list(t.elts) if isinstance(t, (ast.Tuple, ast.List)) else [t]
-    return all(isinstance(t, ast.Name) for t in flat)
+    return [t.id for t in flat] if all(isinstance(t, ast.Name) for t in flat) else None
 
 
 def definitions(source: str) -> ast.Module:
     """The top-level imports, functions, classes and assignments to names of ``source``."""
     tree = ast.parse(_strip_magics(source))
-    tree.body = [node for node in tree.body if isinstance(node, _KEEP)
-                 and (not isinstance(node, (ast.Assign, ast.AnnAssign)) or _names_only(node))]
+    tree.body = [node for node in tree.body if isinstance(node, _KEEP) and _assigned_names(node) is not None]
     return tree
 
 
-def use_exercises(notebook: str | Path, namespace: dict, tags: tuple[str, ...] = ("export",),
-                  verbose: bool = True) -> list[str]:
-    """Define, in ``namespace``, the exercises and ``export``-tagged helpers of ``notebook``.
+def _is_reuse_line(node: ast.stmt) -> bool:
+    """``x = use_from(...)`` or ``a, b = use_from(...)``: a line that takes names from another notebook."""
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return name == "use_from" and _assigned_names(node) is not None
+
+
+def _register(filename: str, text: str) -> str:
+    """Put ``text`` in linecache under ``filename`` (tracebacks and ``inspect`` read it there). If another
+    text is there already (the notebook changed since it was last loaded), a new name keeps both."""
+    lines = text.splitlines(keepends=True)
+    name, version = filename, 1
+    while name in linecache.cache and linecache.cache[name][2] != lines:
+        version += 1
+        name = f"{filename[:-1]}, version {version}>"
+    linecache.cache[name] = (len(text), None, lines, name)   # mtime None: linecache.checkcache keeps it
+    return name
+
+
+def _missing_notebook(path: Path, names: tuple[str, ...]) -> FileNotFoundError:
+    what = f"your {', '.join(names)}" if names else "its definitions"
+    same_folder = path.parent == Path(".")
+    if os.environ.get("NBGRADER_EXECUTION"):                  # nbgrader grades each chapter on its own
+        if same_folder:
+            return FileNotFoundError(f"{path} is not in this submission (nbgrader grades a chapter's notebooks "
+                                     f"together), so the cells that use {what} from it stop here")
+        return FileNotFoundError(f"{path} is not next to this chapter when it is graded (nbgrader grades each "
+                                 f"chapter on its own), so the cells that use {what} from it stop here")
+    if same_folder:
+        return FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses {what} from it; keep the "
+                                 "chapter's notebooks together in one folder and run this notebook from there")
+    return FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses {what} from it; keep the "
+                             "course's chapter folders side by side, as `./course start` sets them up")
+
+
+def load_notebook(notebook: str | Path, namespace: dict | None = None, tags: tuple[str, ...] = ("export",),
+                  cells_defining: tuple[str, ...] = ()) -> dict:
+    """Run a notebook's imports, its reuse lines and the definitions of its exercise cells and of its cells
+    tagged with one of ``tags``, in ``namespace``; return the namespace.
+
+    Notebooks take names with :func:`use_from`, which loads this way; tools that need the whole
+    namespace (the autograder's measurements load a notebook's own answers) call it directly.
 
     Args:
-        notebook: path of the notebook, relative to the current folder or absolute.
-        namespace: where to define them, usually ``globals()``.
-        tags: cells carrying one of these tags are loaded besides the exercise cells.
-        verbose: print what was loaded (on stdout) and any cell that could not be loaded.
+        notebook: path of the ``.ipynb`` file, relative to the current folder or absolute (the saved
+            file: unsaved edits in an open tab are not seen).
+        namespace: where to run them (default: a fresh namespace of its own).
+        tags: cells with one of these tags are loaded besides the exercise cells.
+        cells_defining: the cells whose top-level ``def`` or ``class`` defines one of these names are
+            loaded too (a given training function that is neither an exercise nor exported).
     Returns:
-        The names defined, in order.
+        the namespace. Each statement runs on its own: one that fails (a broken answer) costs only
+        the names it defines, and is reported with a warning.
     Raises:
-        FileNotFoundError: when the notebook is not there, saying where it was looked for.
+        FileNotFoundError: the notebook is not there (the message says where it was looked for and why).
     """
     path = Path(notebook)
+    env = namespace if namespace is not None else {"__name__": f"reuse_{path.stem}"}
+    _load(path, env, tags, names=(), cells_defining=cells_defining)
+    return env
+
+
+def _load(path: Path, env: dict, tags: tuple[str, ...], names: tuple[str, ...],
+          cells_defining: tuple[str, ...] = ()) -> tuple[list[str], dict[str, str]]:
+    """Load ``path`` into ``env`` (see :func:`load_notebook`); return the names its loaded cells define, in
+    order, and ``{name: why}`` for those whose statement failed."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found in {Path.cwd()}: keep the chapter's notebooks "
-                                "together in one folder and run this notebook from there")
-    names, problems = [], []
-    for i, source, meta in code_cells(path):
-        wanted = meta.get("nbgrader", {}).get("solution") or set(meta.get("tags", [])) & set(tags)
-        if not wanted:
-            continue
+        raise _missing_notebook(path, names)
+    key = path.resolve()
+    if key in _loading:
+        raise RecursionError(f"{path.name} takes names from a notebook that takes names from it: "
+                             f"{' -> '.join(p.name for p in _loading + [key])}")
+    defined: list[str] = []
+    failures: dict[str, str] = {}
+    broken: list[str] = []
+    parsed = []
+    for index, source, meta in code_cells(path):
+        wanted = bool(meta.get("nbgrader", {}).get("solution")) or bool(set(meta.get("tags", [])) & set(tags))
+        label = f"{path.name} cell {index}"
+        text = _strip_magics(source)
         try:
-            tree = definitions(source)
-            exec(compile(tree, f"<{path.name} cell {i}>", "exec"), namespace)  # noqa: S102
-        except Exception as exc:  # a broken cell costs only its own definitions
-            problems.append(f"cell {i}: {type(exc).__name__}: {exc}")
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            if wanted:
+                broken.append(f"{label}: SyntaxError: {exc.msg} (line {exc.lineno})")
             continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.append(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    names += [e.id for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
-    if verbose:
-        print(f"from {path.name}: {', '.join(dict.fromkeys(names)) or 'nothing'}")
-        for p in problems:
-            print(f"  could not load {p}")
-    return list(dict.fromkeys(names))
+        wanted = wanted or any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                                and node.name in cells_defining for node in tree.body)
+        parsed.append((label, text, tree, wanted))
+
+    def run(label: str, text: str, node: ast.stmt, loud: bool) -> None:
+        filename = _register(f"<{label}>", text + "\n")
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), env)  # noqa: S102
+        except Exception as exc:  # noqa: BLE001 (a broken statement costs only its own names)
+            message = f"{label}, line {node.lineno}: {type(exc).__name__}: {exc}"
+            for name in _assigned_names(node) or []:
+                failures[name] = message
+            if loud:
+                broken.append(message)
+            return
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.extend(_assigned_names(node) or [])
+
+    _loading.append(key)
+    try:
+        for label, text, tree, wanted in parsed:            # 1. the imports of every cell
+            for node in tree.body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    run(label, text, node, loud=wanted)
+        for label, text, tree, wanted in parsed:            # 2. reuse lines, 3. exercise and export definitions
+            for node in tree.body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    continue
+                if _is_reuse_line(node) or (wanted and isinstance(node, _KEEP) and _assigned_names(node) is not None):
+                    run(label, text, node, loud=True)
+    finally:
+        _loading.remove(key)
+    for message in broken:
+        warnings.warn(f"could not load {message}", stacklevel=4)
+    return list(dict.fromkeys(defined)), failures
 
 
-def exercise_from(notebook: str | Path, name: str):
-    """Your answer ``name`` (an exercise function or class) from another notebook, such as an earlier chapter's.
+def use_from(notebook: str | Path, *names: str):
+    """Names defined by another notebook: your answers, and the helpers it exports.
 
-    It is defined in a namespace of its own, holding that notebook's top-level imports and its exercise
-    cells (your answers, as you left them), so nothing of the current notebook is overwritten and
-    nothing else of the other notebook runs.
+    ::
+
+        mlp, as_tensor = use_from("04a_reinforce.ipynb", "mlp", "as_tensor")
+        gae_of_one_sequence = use_from("../04_policy_gradient/04b_gae_gaussian.ipynb", "gae")
 
     Args:
-        notebook: path of the notebook, relative to the current folder (the one the notebook runs in;
-            the course keeps the chapters side by side: ``../04_policy_gradient/04b_gae_gaussian.ipynb``).
-        name: the exercise's name.
+        notebook: path of the notebook, relative to the folder this notebook runs in (a chapter's
+            notebooks sit in one folder; the course keeps the chapter folders side by side).
+        *names: what to take: functions, classes or values defined by its exercise cells or by its
+            cells tagged ``export``. Ask for all of them in one call: each call loads the notebook
+            afresh (from its saved file), in a namespace of its own.
     Returns:
-        The function (or class) as your cell defines it. If you have not written it yet, it raises
-        ``NotImplementedError`` when called, as it does in its own notebook.
+        the object for one name; a tuple in the order asked for several.
     Raises:
-        FileNotFoundError: the notebook is not there (the message says where it was looked for).
-        LookupError: no exercise cell of that notebook defines ``name``.
+        FileNotFoundError: the notebook is not there (the message says where it was looked for, and,
+            when nbgrader grades a chapter on its own, that the cells using it stop there).
+        LookupError: the notebook defines no such name in an exercise or ``export`` cell; or the
+            statement defining it failed (the message gives the cell, line and error).
     """
+    if not names:
+        raise TypeError("use_from(notebook, *names): name what you take, e.g. use_from('03a_dqn.ipynb', 'train_dqn')")
     path = Path(notebook)
-    if not path.is_file():
-        if os.environ.get("NBGRADER_EXECUTION"):     # nbgrader grades each chapter on its own
-            raise FileNotFoundError(f"{path} is not next to this chapter when it is graded (nbgrader grades each "
-                                    f"chapter on its own), so the cells that use your {name} from it stop here")
-        raise FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses your {name} from it; keep "
-                                "the course's chapter folders side by side, as `./course start` sets them up")
-    namespace: dict = {"__name__": f"reuse_{path.stem}"}
-    imports = ast.Module(body=[], type_ignores=[])
-    for _, source, _ in code_cells(path):
-        try:
-            imports.body += [node for node in ast.parse(_strip_magics(source)).body
-                             if isinstance(node, (ast.Import, ast.ImportFrom))]
-        except SyntaxError:
-            continue
-    exec(compile(imports, f"<{path.name} imports>", "exec"), namespace)  # noqa: S102
-    use_exercises(path, namespace, tags=(), verbose=False)
-    if name not in namespace:
-        raise LookupError(f"no exercise cell of {path.name} defines {name!r}")
-    return namespace[name]
-
-
-def load_functions(notebook: str | Path, names: list[str], namespace: dict | None = None) -> dict[str, Callable]:
-    """Load functions you wrote in another notebook (its saved file), without running that notebook.
-
-    The ``import`` statements and simple constants (``GAMMA = 0.99``) of every code cell run first;
-    then every ``def`` at the top level of the cells that define ``names`` (helpers defined in the
-    same cell come along). Nothing else of the notebook runs: no training, no plots. The functions keep their source code, so that
-    :func:`portable` can send them to worker processes.
-
-    Args:
-        notebook: path of the ``.ipynb`` file (the saved file: unsaved edits in an open tab are not seen).
-        names: the functions to return.
-        namespace: where to run the imports and definitions: pass ``globals()`` to use the functions
-            in your notebook as if you had run those cells there. Default: a fresh namespace.
-    Returns:
-        ``{name: function}``. Raises ``LookupError`` naming what was not found.
-    """
-    path = Path(notebook)
-    env: dict[str, Any] = namespace if namespace is not None else {"__name__": "__main__"}
-    env.setdefault("__builtins__", builtins)
-    for name, statement in (("math", "import math"), ("np", "import numpy as np"), ("torch", "import torch"),
-                            ("nn", "from torch import nn"), ("F", "import torch.nn.functional as F")):
-        if name not in env:
-            exec(statement, env)
-    cells = []
-    for _, source, _ in code_cells(path):
-        # IPython magics (%matplotlib inline, !pip ...) are not Python: blank them, keep line numbers
-        source = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
-        try:
-            cells.append((source, ast.parse(source)))
-        except SyntaxError:
-            continue
-
-    def run(source: str, node: ast.stmt, label: str) -> None:
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        snippet = "\n".join(source.splitlines()[first - 1:node.end_lineno]) + "\n"
-        filename = f"<{path.name}: {label} #{next(_cell_counter)}>"
-        linecache.cache[filename] = (len(snippet), None, snippet.splitlines(True), filename)
-        exec(compile(snippet, filename, "exec"), env)
-        if isinstance(node, ast.FunctionDef):
-            try:
-                env[node.name].__course_source__ = snippet
-            except AttributeError:  # a decorator that returned something else
-                pass
-
-    def is_constant(node: ast.stmt) -> bool:  # NAME = literal, e.g. GAMMA = 0.99
-        if not (isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets)):
-            return False
-        try:
-            ast.literal_eval(node.value)
-            return True
-        except (ValueError, TypeError, SyntaxError, RecursionError):
-            return False
-
-    for source, tree in cells:
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)) or is_constant(node):
-                try:
-                    run(source, node, "import")
-                except Exception:  # noqa: BLE001 (an import the student's functions do not need)
-                    pass
-    wanted, found = set(names), {}
-    for source, tree in cells:
-        if not {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} & wanted:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                run(source, node, node.name)
-                found.setdefault(node.name, env[node.name])
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise LookupError(f"{path.name} defines no function {missing} (is it saved?)")
-    return {n: found[n] for n in names}
+    env: dict = {"__name__": f"reuse_{path.stem}"}
+    defined, failures = _load(path, env, ("export",), names)
+    found = []
+    for name in names:
+        if name not in env and name in failures:
+            raise LookupError(f"{name} of {path.name} could not be loaded: {failures[name]}")
+        if name not in env or name.startswith("__"):
+            raise LookupError(f"{path.name} defines no {name!r} in an exercise cell or a cell tagged export "
+                              f"(those define {', '.join(defined) or 'nothing'})")
+        found.append(env[name])
+    return found[0] if len(names) == 1 else tuple(found)

@@ -203,49 +203,109 @@ def test_slider_specs_tuple_is_slider_list_is_options():
 
 def test_reuse_loads_exercises_and_exports_only(tmp_path, monkeypatch):
     import nbformat
-    from course_lib.reuse import use_exercises
+    from course_lib.reuse import load_notebook, use_from
     nb = nbformat.v4.new_notebook()
     a = nbformat.v4.new_code_cell("X = 3\nprint(1)\ndef f(x):\n    return x + X\nf(2)")
     a.metadata["nbgrader"] = {"solution": True, "grade_id": "f"}
-    b = nbformat.v4.new_code_cell("def g():\n    return 1")
+    b = nbformat.v4.new_code_cell("def g():\n    return 1\nY = g() + undefined_name\nZ = 5")
     b.metadata["tags"] = ["export"]
     c = nbformat.v4.new_code_cell("def h(:")
     c.metadata["nbgrader"] = {"solution": True, "grade_id": "h"}
     nb.cells = [a, b, c, nbformat.v4.new_code_cell("def skipped(): pass")]
     nbformat.write(nb, tmp_path / "x.ipynb")
     monkeypatch.chdir(tmp_path)
-    ns = {}
-    assert use_exercises("x.ipynb", ns, verbose=False) == ["X", "f", "g"]
-    assert ns["f"](1) == 4 and "skipped" not in ns
+    with pytest.warns(UserWarning) as seen:                # a broken statement costs only its own names
+        ns = load_notebook("x.ipynb")
+    messages = " | ".join(str(w.message) for w in seen)
+    assert "x.ipynb cell 2: SyntaxError" in messages and "x.ipynb cell 1, line 3: NameError" in messages
+    assert ns["f"](1) == 4 and ns["g"]() == 1 and ns["Z"] == 5
+    assert "skipped" not in ns and "Y" not in ns and "h" not in ns
+    with pytest.warns(UserWarning):
+        f, g = use_from("x.ipynb", "f", "g")
+    assert (f(1), g()) == (4, 1)
+    with pytest.warns(UserWarning), pytest.raises(LookupError, match=r"defines no 'skipped'.*\(those define X, f, g, Z\)"):
+        use_from("x.ipynb", "skipped")                     # a cell neither exercise nor export does not run
+    with pytest.warns(UserWarning), pytest.raises(LookupError, match="Y of x.ipynb could not be loaded: x.ipynb cell 1, "
+                                                                     "line 3: NameError"):
+        use_from("x.ipynb", "Y")
+    with pytest.raises(TypeError, match="name what you take"):
+        use_from("x.ipynb")
 
 
-def test_exercise_from_takes_one_answer_of_another_notebook_with_its_imports(tmp_path, monkeypatch):
+def test_use_from_takes_answers_of_another_notebook_with_its_imports(tmp_path, monkeypatch):
     import nbformat
-    from course_lib.reuse import exercise_from
+    from course_lib.reuse import use_from
     nb = nbformat.v4.new_notebook()
     imports = nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np\nimport math as m\nprint('not run')")
     ans = nbformat.v4.new_code_cell("def gae(x):\n    return np.asarray(x) * m.pi\ngae(1)")
     ans.metadata["nbgrader"] = {"solution": True, "grade_id": "gae"}
     todo = nbformat.v4.new_code_cell("def later(x):\n    raise NotImplementedError()")
     todo.metadata["nbgrader"] = {"solution": True, "grade_id": "later"}
-    helper = nbformat.v4.new_code_cell("def helper():\n    return 1")
+    helper = nbformat.v4.new_code_cell("def helper():\n    return gae(1)")
     helper.metadata["tags"] = ["export"]
-    nb.cells = [imports, ans, todo, helper]
+    given = nbformat.v4.new_code_cell("def given():\n    return 1\nraise SystemExit('a given cell never runs')")
+    nb.cells = [imports, ans, todo, helper, given]
     (tmp_path / "04").mkdir()
     (tmp_path / "06").mkdir()
     nbformat.write(nb, tmp_path / "04" / "a.ipynb")
     monkeypatch.chdir(tmp_path / "06")
-    gae = exercise_from("../04/a.ipynb", "gae")
+    gae = use_from("../04/a.ipynb", "gae")
     assert np.allclose(gae([1.0, 2.0]), [np.pi, 2 * np.pi])
+    assert "gae" not in globals()                          # a namespace of its own: nothing here is overwritten
     with pytest.raises(NotImplementedError):            # not written yet: raises when called, as in its notebook
-        exercise_from("../04/a.ipynb", "later")(1)
-    with pytest.raises(LookupError, match="helper"):     # export cells are not exercises
-        exercise_from("../04/a.ipynb", "helper")
+        use_from("../04/a.ipynb", "later")(1)
+    helper, gae = use_from("../04/a.ipynb", "helper", "gae")     # export cells are handed on too
+    assert helper() == gae(1) == pytest.approx(np.pi) and helper.__globals__ is gae.__globals__
+    with pytest.raises(LookupError, match="defines no 'given'"):
+        use_from("../04/a.ipynb", "given")
     with pytest.raises(FileNotFoundError, match="side by side"):
-        exercise_from("../05/a.ipynb", "gae")
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")   # graded alone: the message says nothing is lost
-    with pytest.raises(FileNotFoundError, match="grades each chapter on its own"):
-        exercise_from("../05/a.ipynb", "gae")
+        use_from("../05/a.ipynb", "gae")
+    with pytest.raises(FileNotFoundError, match="keep the chapter's notebooks together"):
+        use_from("b.ipynb", "gae")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")   # graded alone: the message says what stops and why
+    with pytest.raises(FileNotFoundError, match=r"grades each chapter on its own\), so the cells that use your gae"):
+        use_from("../05/a.ipynb", "gae")
+
+
+def test_use_from_keeps_the_source_for_tracebacks_and_inspect(tmp_path, monkeypatch):
+    import inspect
+    import traceback
+    import nbformat
+    from course_lib.reuse import use_from
+    cell = nbformat.v4.new_code_cell("%matplotlib inline\n\ndef ratio(a, b):\n    scaled = a * 2\n    return scaled / b   # the line")
+    cell.metadata["nbgrader"] = {"solution": True, "grade_id": "ratio"}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"), cell])
+    nbformat.write(nb, tmp_path / "04a_x.ipynb")
+    monkeypatch.chdir(tmp_path)
+    ratio = use_from("04a_x.ipynb", "ratio")
+    with pytest.raises(ZeroDivisionError) as err:
+        ratio(1, 0)
+    text = "".join(traceback.format_exception(err.value))
+    assert 'File "<04a_x.ipynb cell 1>", line 5, in ratio' in text and "return scaled / b   # the line" in text
+    assert inspect.getsource(ratio).startswith("def ratio(a, b):")
+    cell.source = cell.source.replace("a * 2", "a * 3")      # the student edits and saves: both versions stay readable
+    nbformat.write(nb, tmp_path / "04a_x.ipynb")
+    new = use_from("04a_x.ipynb", "ratio")
+    assert new(1, 1) == 3 and "a * 3" in inspect.getsource(new) and "a * 2" in inspect.getsource(ratio)
+
+
+def test_use_from_brings_what_the_notebook_itself_takes(tmp_path, monkeypatch):
+    """A notebook's own use_from lines run when it is loaded: its functions find what they reuse."""
+    import nbformat
+    from course_lib.reuse import use_from
+    first = nbformat.v4.new_code_cell("def double(x):\n    return 2 * x")
+    first.metadata["nbgrader"] = {"solution": True, "grade_id": "double"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[first]), tmp_path / "a.ipynb")
+    setup = nbformat.v4.new_code_cell("from course_lib.reuse import use_from\ndouble = use_from('a.ipynb', 'double')\nprint(1)")
+    second = nbformat.v4.new_code_cell("def quadruple(x):\n    return double(double(x))")
+    second.metadata["nbgrader"] = {"solution": True, "grade_id": "quadruple"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup, second]), tmp_path / "b.ipynb")
+    loop = nbformat.v4.new_code_cell("from course_lib.reuse import use_from\nme = use_from('c.ipynb', 'me')")
+    nbformat.write(nbformat.v4.new_notebook(cells=[loop]), tmp_path / "c.ipynb")
+    monkeypatch.chdir(tmp_path)
+    assert use_from("b.ipynb", "quadruple")(3) == 12
+    with pytest.warns(UserWarning, match="RecursionError"), pytest.raises(LookupError, match="me of c.ipynb could not"):
+        use_from("c.ipynb", "me")
 
 
 def test_ch06_gae_uses_chapter_4s_gae_on_each_column():

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 from course_lib.networks import ActorCritic
 from course_lib.portable import portable
-from course_lib.reuse import load_functions
+from course_lib.reuse import load_notebook, use_from
 from course_lib.shared_optim import SharedAdam, SharedRMSprop
 from course_lib.workers import WorkerError, run_workers, start_methods
 from helpers import NOTEBOOKS
@@ -75,11 +75,13 @@ def stubborn_worker(ctx):
 
 @pytest.fixture(scope="module")
 def notebook_functions(tmp_path_factory):
-    """Functions as a notebook defines them (module __main__, not importable), via load_functions."""
+    """Functions another notebook defines (not importable), taken with use_from as a notebook takes them."""
     path = tmp_path_factory.mktemp("nb") / "workers.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\n" + NOTEBOOK_CODE)])
-    nbformat.write(nb, path)
-    return load_functions(path, ["toy_worker", "crashing_worker", "silent_worker", "stubborn_worker"])
+    cell = nbformat.v4.new_code_cell("%matplotlib inline\n" + NOTEBOOK_CODE)
+    cell.metadata["tags"] = ["export"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    names = ("toy_worker", "crashing_worker", "silent_worker", "stubborn_worker")
+    return dict(zip(names, use_from(path, *names)))
 
 
 def _gone(pids, wait_s: float = 5.0) -> list[int]:
@@ -136,14 +138,36 @@ def test_portable_refuses_what_cannot_travel():
         portable(namespace["uses_class"])
 
 
-def test_load_functions_reads_the_chapter_notebooks():
-    ns = {}
-    load_functions(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", ["n_step_returns", "actor_critic_loss"], ns)
-    R = ns["n_step_returns"](torch.ones(2, 1), torch.tensor([[False], [True]]), torch.zeros(2, 1, dtype=torch.bool),
-                             torch.full((2, 1), 10.0), 0.5)
+def test_use_from_reads_the_chapter_notebooks():
+    n_step_returns, _ = use_from(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", "n_step_returns", "actor_critic_loss")
+    R = n_step_returns(torch.ones(2, 1), torch.tensor([[False], [True]]), torch.zeros(2, 1, dtype=torch.bool),
+                       torch.full((2, 1), 10.0), 0.5)
     assert R[:, 0].tolist() == [1.5, 1.0]
-    with pytest.raises(LookupError, match="no_such_function"):
-        load_functions(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", ["no_such_function"])
+    with pytest.raises(LookupError, match="05a_a2c.ipynb defines no 'no_such_function'"):
+        use_from(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", "no_such_function")
+
+
+def _loss_of_fixed_batch(ctx, loss_fn):
+    """A worker: the loss of a fixed batch, reported to the main process."""
+    g = torch.Generator().manual_seed(3)
+    logits, values, returns = torch.randn(6, 2, generator=g), torch.randn(6, generator=g), torch.randn(6, generator=g)
+    actions = torch.randint(0, 2, (6,), generator=g)
+    out = loss_fn(logits, actions, values, returns)
+    ctx.report(loss=float(out[0] if isinstance(out, tuple) else out))
+
+
+@pytest.mark.parametrize("method", [m for m in ("fork", "spawn") if m in start_methods()])
+def test_a_reused_function_runs_in_worker_processes(method):
+    """05a's actor_critic_loss, taken with use_from, sent to workers by portable (its source and its helper's):
+    the workers compute what the main process computes."""
+    loss_fn = use_from(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", "actor_critic_loss")
+    sent = portable(loss_fn)
+    assert set(sent.sources) == {"actor_critic_loss", "categorical_entropy"}
+    run = run_workers(_loss_of_fixed_batch, 2, args=(sent,), start_method=method, max_seconds=120)
+    expected = []
+    _loss_of_fixed_batch(type("Ctx", (), {"report": lambda self, loss: expected.append(loss)})(), loss_fn)
+    assert run.stopped_by == "finished" and [m["loss"] for _, _, m in run.reports] == expected * 2
+    assert not _gone(run.pids)
 
 
 @pytest.mark.parametrize("cls, ref, kw", [(SharedAdam, torch.optim.Adam, {}),
@@ -230,11 +254,11 @@ def test_an_interrupt_stops_the_workers(notebook_functions):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
-def test_the_chapter_a3c_worker_learns_under_every_start_method(method):
+def test_the_chapter_a3c_worker_learns_under_every_start_method(method, monkeypatch):
     """The real worker of notebook 5b (with 5a's pieces), sent as source code."""
-    ns = {}
-    load_functions(NOTEBOOKS / CHAPTER / "05a_a2c.ipynb", ["n_step_returns", "categorical_entropy", "actor_critic_loss"], ns)
-    load_functions(NOTEBOOKS / CHAPTER / "05b_a3c.ipynb", ["worker_update", "a3c_worker"], ns)
+    monkeypatch.chdir(NOTEBOOKS / CHAPTER)                 # as in Jupyter: 5b's use_from reads 05a from its folder
+    # 5b as a notebook has it: its worker_update, its a3c_worker, and 5a's pieces (its use_from line)
+    ns = load_notebook(NOTEBOOKS / CHAPTER / "05b_a3c.ipynb", cells_defining=("a3c_worker",))
     model, opt = _shared_setup()
     config = dict(env_id="CartPole-v1", n_steps=5, gamma=0.99, value_coef=0.5, entropy_coef=0.01, max_grad_norm=40.0)
     run = run_workers(portable(ns["a3c_worker"]), 2, args=(model, opt, config), start_method=method,
