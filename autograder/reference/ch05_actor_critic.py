@@ -41,7 +41,7 @@ import torch
 
 from autograder.verdict import wire
 from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff, modified_args
-from autograder.verdict.wire import Raised
+from autograder.verdict.wire import Proxy, Raised
 
 CHAPTER = "05_actor_critic"
 PREAMBLE = "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn"
@@ -325,6 +325,379 @@ def probes_actor_critic_loss() -> list[Probe]:
     return probes
 
 
+# ---------------------------------------------------------------- collect_rollout: spy vector environments, a spy model
+
+ROLLOUT_FIELDS = ("states", "actions", "rewards", "terminated", "truncated", "next_values", "last_obs")
+
+
+class ScriptedVectorEnv:
+    """N environments in lock-step whose episodes follow a script, whatever the actions, with Gymnasium's
+    ``autoreset_mode=SAME_STEP``: a step that ends an episode returns the next episode's first observation and
+    puts the ended episode's last one in ``info["final_obs"]`` (an object array, ``None`` for the others; the
+    keys only at steps where some episode ended). Observations are random and distinct: each one is known
+    by its values. ``events[t][i]`` is ``"term"``, ``"trunc"``, ``"both"`` or ``None``."""
+
+    def __init__(self, rng: np.random.Generator, n_envs: int, events: list, obs_dim: int = 4):
+        self.num_envs, self.events, self.obs_dim, self.rng = n_envs, events, obs_dim, rng
+        self.start = self._obs(n_envs)
+        self.t = 0
+
+    def _obs(self, n):
+        return self.rng.normal(size=(n, self.obs_dim)).round(3).astype(np.float32)
+
+    def step(self, actions):
+        if self.t >= len(self.events):
+            raise AssertionError(f"envs.step was called more than n_steps = {len(self.events)} times")
+        ev = self.events[self.t]
+        self.t += 1
+        final = self._obs(self.num_envs)   # s_{t+1} of each episode
+        term = np.array([e in ("term", "both") for e in ev])
+        trunc = np.array([e in ("trunc", "both") for e in ev])
+        ended = term | trunc
+        next_obs = np.where(ended[:, None], self._obs(self.num_envs), final).astype(np.float32)
+        rewards = self.rng.normal(size=self.num_envs).round(2)
+        info = {}
+        if ended.any():
+            info["final_obs"] = np.empty(self.num_envs, dtype=object)   # None where no episode ended
+            for i in np.flatnonzero(ended):
+                info["final_obs"][i] = final[i]
+            info["_final_obs"] = ended
+        return next_obs, rewards, term, trunc, info
+
+
+class SpyVectorEnv:
+    """A vector environment (scripted, or a real Gymnasium one) behind the wire: checks the actions as a real
+    one would, records them and what each step returned, and refuses ``reset`` (the environments reset
+    themselves). ``info["final_obs"]`` crosses as a float array with rows of nan where no episode ended (an
+    object array cannot cross; the rows a correct answer reads are the same)."""
+
+    def __init__(self, env, n_actions: int):
+        self.env, self.n_actions, self.n = env, n_actions, env.num_envs
+        self.actions, self.returned = [], []
+
+    def reset(self, *args, **kwargs):
+        raise AssertionError("collect_rollout must not reset the environments: each one resets itself when its "
+                             "episode ends (autoreset), and the rollout starts from the obs it is given")
+
+    def step(self, actions):
+        if not isinstance(actions, np.ndarray):
+            kind = "a torch tensor" if isinstance(actions, torch.Tensor) else f"a {type(actions).__name__}"
+            raise TypeError(f"envs.step expects a numpy array of {self.n} ints (action.numpy()), got {kind}")
+        if actions.shape != (self.n,) or actions.dtype.kind not in "iu":
+            raise ValueError(f"envs.step expects a numpy array of {self.n} ints, one action per environment; got an "
+                             f"array of shape {actions.shape} and dtype {actions.dtype}")
+        if actions.min() < 0 or actions.max() >= self.n_actions:
+            raise ValueError(f"envs.step got actions {actions.tolist()}, outside 0..{self.n_actions - 1}")
+        self.actions.append(actions.copy())
+        next_obs, rewards, term, trunc, info = self.env.step(actions)
+        ended = np.asarray(term) | np.asarray(trunc)
+        final = np.full(np.shape(next_obs), np.nan, dtype=np.float32)
+        for i in np.flatnonzero(ended):
+            final[i] = info["final_obs"][i]
+        self.returned.append((np.asarray(next_obs, np.float32).copy(), np.asarray(rewards, np.float64).copy(),
+                              np.asarray(term, bool).copy(), np.asarray(trunc, bool).copy(), final))
+        out = {}
+        if ended.any():
+            out = {"final_obs": final, "_final_obs": ended}
+        return next_obs, rewards, term, trunc, out
+
+
+class SpyModel:
+    """A frozen actor-critic behind the wire: ``logits(obs)``, ``value(obs)`` and ``model(obs)`` (both), as
+    ``ActorCritic``; it records the observations it was asked about, and answers tensors that require grad,
+    as a network's outputs do outside ``torch.no_grad()``."""
+
+    def __init__(self, logits_fn, value_fn, obs_dim: int):
+        self.logits_fn, self.value_fn, self.obs_dim = logits_fn, value_fn, obs_dim
+        self.asked = []   # (method, observations)
+
+    def _obs(self, method, obs):
+        if not isinstance(obs, torch.Tensor):
+            raise TypeError(f"model.{method} expects a float32 tensor (B, {self.obs_dim}), got a {type(obs).__name__} "
+                            "(torch.as_tensor(next_obs))")
+        if obs.dtype != torch.float32:
+            raise RuntimeError(f"model.{method}: mat1 and mat2 must have the same dtype (the network is float32, the "
+                               f"observations {obs.dtype})")
+        if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
+            raise RuntimeError(f"model.{method} expects observations of shape (B, {self.obs_dim}), got "
+                               f"{tuple(obs.shape)}")
+        x = obs.detach().numpy().astype(np.float32)
+        self.asked.append((method, x))
+        return torch.as_tensor(x)
+
+    def logits(self, obs):
+        return self.logits_fn(self._obs("logits", obs)).detach().requires_grad_(True)
+
+    def value(self, obs):
+        return self.value_fn(self._obs("value", obs)).detach().requires_grad_(True)
+
+    def __call__(self, obs):
+        x = self._obs("__call__", obs)
+        return self.logits_fn(x).detach().requires_grad_(True), self.value_fn(x).detach().requires_grad_(True)
+
+    forward = __call__
+
+
+def _linear_model(seed: int, obs_dim: int = 4, n_actions: int = 3) -> SpyModel:
+    """A spy model with logits = obs @ W + b and V = obs @ w + c (distinct observations, distinct values)."""
+    g = np.random.default_rng(seed)
+    W, b = torch.as_tensor(g.normal(size=(obs_dim, n_actions)), dtype=torch.float32), \
+        torch.as_tensor(g.normal(scale=0.5, size=n_actions), dtype=torch.float32)
+    w, c = torch.as_tensor(g.normal(scale=3.0, size=obs_dim), dtype=torch.float32), float(g.normal())
+    return SpyModel(lambda x: x @ W + b, lambda x: x @ w + c, obs_dim)
+
+
+class _CartPoleNet(torch.nn.Module):
+    """A fixed actor-critic for the CartPole probes (tanh MLPs; with ``lean`` > 0 the policy leans to pushing
+    left, so that episodes terminate within the rollout; near 0 more of them reach the time limit)."""
+
+    def __init__(self, seed: int, lean: float):
+        super().__init__()
+        with torch.random.fork_rng():   # the grader's own random state is left alone
+            torch.manual_seed(seed)
+            self.actor = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2))
+            self.critic = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+        with torch.no_grad():
+            self.actor[2].bias.copy_(torch.tensor([lean, -lean]))
+            self.critic[2].bias.fill_(5.0)
+
+    def spy(self) -> SpyModel:
+        return SpyModel(lambda x: self.actor(x), lambda x: self.critic(x).squeeze(-1), 4)
+
+
+def _rollout_trace(s, env, n_actions, model: SpyModel, start: np.ndarray, n_steps: int, seed: int) -> dict:
+    """Run the student's collect_rollout once; what it returned, what the spies saw."""
+    spy = SpyVectorEnv(env, n_actions)
+    attrs = {"num_envs": env.num_envs}
+    obs = torch.as_tensor(start)
+    try:
+        r = s.call("collect_rollout", Proxy(spy, ("step", "reset"), attrs),
+                   Proxy(model, ("logits", "value", "__call__", "forward")), obs, n_steps, seed=seed)
+        result, obs_after = r.value, r.args_after[2]
+    except StudentRaised as exc:
+        result, obs_after = exc.raised, obs
+    return {"result": result, "obs_changed": diff(obs_after, torch.as_tensor(start), 0.0, 0.0) is not None,
+            "start": np.asarray(start), "actions": spy.actions, "returned": spy.returned, "asked": model.asked}
+
+
+def _same(a, b, atol=1e-5) -> bool:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + 1e-5 * np.abs(b)))
+
+
+def _field(result, k):
+    x = result[k]
+    return x.detach().numpy() if isinstance(x, torch.Tensor) else None
+
+
+def rollout_problem(label: str, n_steps: int, trace: dict, values_of) -> str | None:
+    """What is wrong with one spy record (None when every field and every interaction is right).
+    ``values_of(obs (B, d)) -> (B,)`` is the spy model's critic."""
+    result = trace["result"]
+    if isinstance(result, Raised):
+        return f"{label}: raised {result}"
+    start, returned, sent = trace["start"], trace["returned"], trace["actions"]
+    N, d = start.shape
+    if len(sent) != n_steps:
+        return (f"{label}: envs.step was called {len(sent)} times for n_steps={n_steps}: step all {N} environments "
+                "once per rollout step")
+    if not isinstance(result, (tuple, list)) or len(result) != 7:
+        return (f"{label}: return a Rollout(states, actions, rewards, terminated, truncated, next_values, last_obs), "
+                f"got {_show_value(result)}")
+    shapes = {"states": (n_steps, N, d), "actions": (n_steps, N), "rewards": (n_steps, N), "terminated": (n_steps, N),
+              "truncated": (n_steps, N), "next_values": (n_steps, N), "last_obs": (N, d)}
+    kinds = {"states": "float32", "actions": "integer", "rewards": "floating", "terminated": "bool",
+             "truncated": "bool", "next_values": "floating", "last_obs": "float32"}
+    for k, name in enumerate(ROLLOUT_FIELDS):
+        x = result[k]
+        if not isinstance(x, torch.Tensor):
+            return f"{label}: {name} should be a torch tensor, got {_show_value(x)}"
+        if tuple(x.shape) != shapes[name]:
+            return f"{label}: {name} should have shape {shapes[name]}, got {tuple(x.shape)}"
+        ok = {"float32": x.dtype == torch.float32, "floating": x.is_floating_point(), "bool": x.dtype == torch.bool,
+              "integer": not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool}[kinds[name]]
+        if not ok:
+            return f"{label}: {name} should be a {kinds[name]} tensor, got {x.dtype}"
+    states, actions, rewards, term, trunc, next_values, last_obs = (_field(result, k) for k in range(7))
+    nxt = np.stack([r[0] for r in returned])            # what each step returned as next_obs (after any reset)
+    final = np.stack([r[4] for r in returned])          # the ended episodes' final observations (nan elsewhere)
+    e_term, e_trunc = np.stack([r[2] for r in returned]), np.stack([r[3] for r in returned])
+    ended = e_term | e_trunc
+    expected_states = np.concatenate([start[None], nxt[:-1]])
+    if not _same(states, expected_states):
+        t = next(t for t in range(n_steps) if not _same(states[t], expected_states[t]))
+        if n_steps > 1 and all(_same(states[u], start) for u in range(n_steps)):
+            return (f"{label}: every states[t] is the first observation: obs is never advanced (after each step, obs "
+                    "must become the next_obs envs.step returned)")
+        if _same(states, nxt):
+            return (f"{label}: states[t] is the observation after step t (next_obs): it must be s_t, the observation "
+                    "the action was chosen in")
+        ahead = np.where(ended[:-1, :, None], final[:-1], nxt[:-1])
+        if t > 0 and _same(states[1:], ahead):
+            return (f"{label}: states[{t}] is the final observation of the episode that ended at step {t - 1}: after an "
+                    "episode ends the environment has reset, and the next state is next_obs (the rollout goes on in the "
+                    "new episode)")
+        return f"{label}: states[{t}] should be s_{t}, the observation the actions of step {t} were chosen in"
+    if not np.array_equal(actions, np.stack(sent)):
+        t = next(t for t in range(n_steps) if not np.array_equal(actions[t], sent[t]))
+        return (f"{label}: actions[{t}] = {actions[t].tolist()}, but envs.step got {sent[t].tolist()} at step {t}: "
+                "store the actions that were taken")
+    asked = [x for method, x in trace["asked"] if method != "value"]
+    for t in range(n_steps):
+        if not any(_same(x, expected_states[t], 0.0) for x in asked):
+            return (f"{label}: the policy (model.logits or model(obs)) was never asked about s_{t}, the observations "
+                    f"of step {t}: choose a_t from the policy in s_t")
+    if not _same(rewards, np.stack([r[1] for r in returned])):
+        return f"{label}: rewards should be what envs.step returned at each step"
+    if not (np.array_equal(term, e_term) and np.array_equal(trunc, e_trunc)):
+        if np.array_equal(term, e_trunc) and np.array_equal(trunc, e_term):
+            return f"{label}: terminated and truncated are swapped"
+        if np.array_equal(term, ended):
+            return (f"{label}: terminated holds terminated | truncated: a time limit is not a terminal state, keep the "
+                    "two apart (n_step_returns bootstraps at a truncation)")
+        which = "terminated" if not np.array_equal(term, e_term) else "truncated"
+        return f"{label}: {which} should be what envs.step returned at each step"
+    if result[5].requires_grad:
+        return (f"{label}: next_values carry gradient: compute them under torch.no_grad() (bootstrap values are "
+                "targets, and a graph kept for every step of the rollout costs memory and time)")
+    after = np.where(ended[:, :, None], final, nxt)
+    expected_values = np.stack([values_of(a) for a in after])
+    if not _same(next_values, expected_values):
+        bad = ~np.isclose(next_values, expected_values, atol=1e-5, rtol=1e-5)
+        t, i = (int(v) for v in np.argwhere(bad)[0])
+        if _same(next_values, np.stack([values_of(a) for a in nxt])) or np.all(bad <= ended):
+            where = "truncated" if e_trunc[t, i] and not e_term[t, i] else "terminated"
+            return (f"{label}: where an episode ended ({where} at step {t} in environment {i}), next_values is "
+                    "V of next_obs, the first observation of the next episode: bootstrap from V(info['final_obs'][i]), "
+                    "the ended episode's own final observation")
+        if _same(next_values, np.stack([values_of(s) for s in expected_states])):
+            return f"{label}: next_values[t] is V(s_t): it must be V(s_(t+1)), the value of the observation after step t"
+        return (f"{label}: next_values[{t}, {i}] = {next_values[t, i]:.5g}, expected V(s_{t + 1}) = "
+                f"{expected_values[t, i]:.5g}" + (" (the final observation of the episode that ended there)"
+                                                  if ended[t, i] else ""))
+    if not _same(last_obs, nxt[-1]):
+        if ended[-1].any() and _same(last_obs, np.where(ended[-1][:, None], final[-1], nxt[-1])):
+            return (f"{label}: last_obs holds the final observation of an episode that ended at the last step: the next "
+                    "rollout must start from the reset observation (next_obs)")
+        return f"{label}: last_obs should be the next_obs of the last step (where the next rollout starts)"
+    if trace["obs_changed"]:
+        return f"{label}: collect_rollout changed the caller's obs in place"
+    return None
+
+
+def _show_value(x) -> str:
+    if isinstance(x, wire.Opaque):
+        return f"a {x.type}"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return f"a {type(x).__name__}"
+
+
+def _scripted_probe(label: str, n_envs: int, events: list, seed: int) -> Probe:
+    n_steps = len(events)
+
+    def run(s):
+        rng = np.random.default_rng(seed)
+        env = ScriptedVectorEnv(rng, n_envs, events)
+        return _rollout_trace(s, env, 3, _linear_model(seed), env.start, n_steps, seed)
+
+    values = _linear_model(seed).value_fn
+
+    def judge(trace):
+        return rollout_problem(label, n_steps, trace, lambda a: values(torch.as_tensor(a)).numpy())
+
+    return Probe(label, run, lambda got, expected: judge(got), key=lambda t: judge(t) or "right")
+
+
+def _cartpole_probe(label: str, n_envs: int, n_steps: int, seed: int, lean: float) -> Probe:
+    net = _CartPoleNet(seed, lean)
+
+    def run(s):
+        import gymnasium as gym
+        env = gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode="sync", max_episode_steps=12,
+                           vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+        start, _ = env.reset(seed=seed)
+        try:
+            return _rollout_trace(s, env, 2, net.spy(), start, n_steps, seed)
+        finally:
+            env.close()
+
+    def judge(trace):
+        with torch.no_grad():
+            return rollout_problem(label, n_steps, trace, lambda a: net.critic(torch.as_tensor(a)).squeeze(-1).numpy())
+
+    return Probe(label, run, lambda got, expected: judge(got), key=lambda t: judge(t) or "right")
+
+
+def _sampling_probe(label: str, n_envs: int, n_steps: int, seed: int) -> Probe:
+    """Many steps in one scripted episode per environment (no end): do the actions follow the policy? Per
+    environment and action, the count against its expectation under the policy (a sum of Bernoullis),
+    within 5.5 standard deviations (a correct sampler fails one of the n_envs * 3 tests with probability
+    below 1e-6)."""
+    model_seed = seed
+
+    def run(s):
+        rng = np.random.default_rng(seed)
+        env = ScriptedVectorEnv(rng, n_envs, [[None] * n_envs] * n_steps)
+        return _rollout_trace(s, env, 3, _linear_model(model_seed), env.start, n_steps, seed)
+
+    model = _linear_model(model_seed)
+
+    def judge(trace):
+        problem = rollout_problem(label, n_steps, trace, lambda a: model.value_fn(torch.as_tensor(a)).numpy())
+        if problem:
+            return problem, problem
+        states = np.concatenate([trace["start"][None], np.stack([r[0] for r in trace["returned"]])[:-1]])
+        probs = torch.softmax(model.logits_fn(torch.as_tensor(states)), dim=-1).numpy()   # (T, N, A)
+        actions = np.stack(trace["actions"])                                               # (T, N)
+        if np.array_equal(actions, probs.argmax(-1)):
+            return (f"{label}: every action is the policy's most likely one: sample a_t from pi(. | s_t) "
+                    "(torch.multinomial of the softmax), A2C learns from the actions its policy tries",
+                    "the most likely action")
+        for i in range(n_envs):
+            for a in range(probs.shape[-1]):
+                p = probs[:, i, a]
+                count, mean, sd = int((actions[:, i] == a).sum()), p.sum(), np.sqrt((p * (1 - p)).sum())
+                if abs(count - mean) > 5.5 * sd:
+                    return (f"{label}: in environment {i}, action {a} was taken {count} times in {n_steps} steps; the "
+                            f"policy's probabilities in those states give {mean:.1f} +- {sd:.1f}: sample a_t from "
+                            "the softmax of model.logits(s_t), one row per environment", "off the policy")
+        return None, "right"
+
+    return Probe(label, run, lambda got, expected: judge(got)[0], key=lambda t: judge(t)[1])
+
+
+def probes_collect_rollout() -> list[Probe]:
+    rng = np.random.default_rng(508)
+    n = None
+    probes = [
+        _scripted_probe("collect_rollout (no episode ends: N=2, T=3)", 2, [[n, n]] * 3, 11),
+        _scripted_probe("collect_rollout (an episode terminates in the middle: env 0 at t=1, N=2, T=4)", 2,
+                        [[n, n], ["term", n], [n, n], [n, n]], 12),
+        _scripted_probe("collect_rollout (a time limit truncates an episode in the middle: env 1 at t=1, N=3, T=4)", 3,
+                        [[n, n, n], [n, "trunc", n], [n, n, n], [n, n, n]], 13),
+        _scripted_probe("collect_rollout (terminated and truncated on the same step: env 0 at t=0, N=2, T=3)", 2,
+                        [["both", n], [n, n], [n, n]], 14),
+        _scripted_probe("collect_rollout (episodes end at the last step of the rollout: env 0 terminated, env 1 "
+                        "truncated, N=3, T=3)", 3, [[n, n, n], [n, n, n], ["term", "trunc", n]], 15),
+        _scripted_probe("collect_rollout (one environment, one step, truncated: N=1, T=1)", 1, [["trunc"]], 16),
+        _scripted_probe("collect_rollout (episodes of one step in a row: env 1 truncated at t=0, 1 and 2, N=2, T=3)", 2,
+                        [[n, "trunc"], ["term", "trunc"], [n, "trunc"]], 17),
+    ]
+    for k in range(6):
+        N, T = int(rng.integers(1, 7)), int(rng.integers(2, 13))
+        u = rng.random((T, N))
+        events = [[("term" if x < 0.12 else "trunc" if x < 0.24 else "both" if x < 0.27 else None) for x in row]
+                  for row in u]
+        probes.append(_scripted_probe(f"collect_rollout (random script #{k}: N={N}, T={T})", N, events, 30 + k))
+    probes.append(_cartpole_probe("collect_rollout on CartPole-v1 (4 environments, a 12-step time limit, 30 steps, a "
+                                  "fixed network that leans left)", 4, 30, 7, 1.0))
+    probes.append(_cartpole_probe("collect_rollout on CartPole-v1 (2 environments, a 12-step time limit, 25 steps, "
+                                  "another fixed network)", 2, 25, 8, 0.0))
+    probes.append(_sampling_probe("collect_rollout's actions (4 environments, 150 steps, no episode end)", 4, 150, 21))
+    return probes
+
+
 # ---------------------------------------------------------------- worker_update
 
 _SIZES = (3, 5, 2)
@@ -511,6 +884,7 @@ EXERCISES = [
     Exercise("n_step_returns", probes_n_step_returns),
     Exercise("categorical_entropy", probes_categorical_entropy),
     Exercise("actor_critic_loss", probes_actor_critic_loss, deps=("categorical_entropy",)),
+    Exercise("collect_rollout", probes_collect_rollout),
     Exercise("worker_update", probes_worker_update),
     Exercise("q_targets", probes_q_targets, deps=("n_step_returns",)),
 ]
@@ -520,6 +894,9 @@ EXERCISES = [
 _RECURSION = "running = rewards[t].float() + gamma * (~terminated[t]).float() * running"
 _RESTART = "running = torch.where(truncated[t], next_values[t].float(), running)"
 _HANDOVER = "shared_p.grad = None if local_p.grad is None else local_p.grad.clone()"
+_FLAGS = "terminated[t], truncated[t] = torch.as_tensor(term), torch.as_tensor(trunc)"
+_SAMPLE = "torch.multinomial(torch.softmax(model.logits(obs), dim=-1), 1).squeeze(-1)"
+_ADVANCE = "obs = torch.as_tensor(next_obs)"
 
 MISTAKES = [
     Mistake("n_step_returns", "bootstrapping through a terminal state (a terminated step must add nothing after its reward)",
@@ -577,6 +954,31 @@ MISTAKES = [
             "value_coef * value_loss - entropy_coef * entropy\n", "value_loss - entropy_coef * entropy\n"),
     Mistake("actor_critic_loss", "the log-probabilities are detached: the policy loss sends no gradient to the actor",
             ".squeeze(-1)\n    policy_loss", ".squeeze(-1).detach()\n    policy_loss"),
+    Mistake("collect_rollout", "bootstrapping from the reset observation: where an episode ended, next_values is V of "
+            "next_obs (the next episode's first observation) instead of V(info['final_obs'][i])",
+            'after[i] = info["final_obs"][i]', "pass"),
+    Mistake("collect_rollout", "the final observation is used only where an episode terminated: after a truncation "
+            "next_values is V of the reset observation (the one place where it is the bootstrap)",
+            "np.flatnonzero(term | trunc)", "np.flatnonzero(term)"),
+    Mistake("collect_rollout", "the observation after the step (next_obs) is stored as the state: states[t] must be "
+            "s_t, the observation the action was chosen in",
+            "states[t], actions[t] = obs, action", "states[t], actions[t] = torch.as_tensor(next_obs), action"),
+    Mistake("collect_rollout", "terminated and truncated swapped", _FLAGS,
+            "terminated[t], truncated[t] = torch.as_tensor(trunc), torch.as_tensor(term)"),
+    Mistake("collect_rollout", "truncated merged into terminated (terminated | truncated): a time limit stored as a "
+            "terminal state", _FLAGS, "terminated[t], truncated[t] = torch.as_tensor(term | trunc), torch.as_tensor(trunc)"),
+    Mistake("collect_rollout", "next_values carry gradient (computed outside torch.no_grad())",
+            "with torch.no_grad():  # acting", "if True:  # acting"),
+    Mistake("collect_rollout", "the most likely action (argmax) instead of an action sampled from the policy",
+            _SAMPLE, "model.logits(obs).argmax(dim=-1)"),
+    Mistake("collect_rollout", "the softmax over the environments (dim=0) instead of over the actions",
+            _SAMPLE, _SAMPLE.replace("dim=-1", "dim=0")),
+    Mistake("collect_rollout", "obs is never advanced: every step acts in the rollout's first observations",
+            _ADVANCE, "pass"),
+    Mistake("collect_rollout", "the rollout goes on from the final observation of an ended episode instead of the reset "
+            "observation next_obs (the environment has already reset)", _ADVANCE, "obs = torch.as_tensor(after)"),
+    Mistake("collect_rollout", "next_values[t] is V(s_t) instead of V(s_(t+1))",
+            "next_values[t] = model.value(torch.as_tensor(after))", "next_values[t] = model.value(obs)"),
     Mistake("worker_update", "the gradients are not clipped to max_grad_norm",
             "clip_grad_norm_(local_model.parameters(), max_grad_norm)",
             "clip_grad_norm_(local_model.parameters(), float('inf'))"),

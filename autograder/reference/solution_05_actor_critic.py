@@ -73,6 +73,66 @@ def actor_critic_loss(logits, actions, values, returns, value_coef=0.5, entropy_
     return loss, policy_loss, value_loss, entropy
 
 
+# ---- solution cell: collect_rollout
+from typing import NamedTuple
+
+
+class Rollout(NamedTuple):
+    """One A2C rollout: T = n_steps steps in N environments, s_t the observation at step t.
+
+    states: float32 (T, N, obs_dim), s_t (the observation each action was chosen in).
+    actions: int64 (T, N), a_t sampled from pi(. | s_t).
+    rewards: float32 (T, N), r_t (what envs.step returned for a_t).
+    terminated, truncated: bool (T, N), what envs.step returned for a_t.
+    next_values: float32 (T, N), V(s_{t+1}) without gradient; for a step that ended an episode, V of
+        its final observation (info["final_obs"]), not of the next episode's first observation.
+    last_obs: float32 (N, obs_dim), the observations after the last step (the next rollout's s_0).
+    """
+    states: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    next_values: torch.Tensor
+    last_obs: torch.Tensor
+
+
+def collect_rollout(envs, model, obs, n_steps):
+    """Step N environments n_steps times with actions sampled from the model's policy.
+
+    Args:
+        envs: a Gymnasium vector environment of N environments with autoreset_mode SAME_STEP
+            (envs.step(actions) takes a numpy array of N ints and returns next_obs (N, obs_dim),
+            rewards (N,), terminated (N,), truncated (N,), info).
+        model: an ActorCritic: model.logits(obs) (B, n_actions) and model.value(obs) (B,) of a float32
+            tensor obs (B, obs_dim); model(obs) returns both.
+        obs: float32 tensor (N, obs_dim), the current observations s_0 (not changed).
+        n_steps: T, the number of steps.
+    Returns:
+        a Rollout (see its docstring for the fields and their shapes).
+    """
+    n_envs, obs_dim = obs.shape
+    states = torch.empty(n_steps, n_envs, obs_dim)
+    actions = torch.empty(n_steps, n_envs, dtype=torch.int64)
+    rewards = torch.empty(n_steps, n_envs)
+    terminated = torch.empty(n_steps, n_envs, dtype=torch.bool)
+    truncated = torch.empty(n_steps, n_envs, dtype=torch.bool)
+    next_values = torch.empty(n_steps, n_envs)
+    with torch.no_grad():  # acting and bootstrap values need no gradient
+        for t in range(n_steps):
+            action = torch.multinomial(torch.softmax(model.logits(obs), dim=-1), 1).squeeze(-1)
+            next_obs, reward, term, trunc, info = envs.step(action.numpy())
+            states[t], actions[t] = obs, action
+            rewards[t] = torch.as_tensor(reward)
+            terminated[t], truncated[t] = torch.as_tensor(term), torch.as_tensor(trunc)
+            after = next_obs.copy()                    # s_{t+1} of each env ...
+            for i in np.flatnonzero(term | trunc):
+                after[i] = info["final_obs"][i]        # ... the final observation where an episode ended
+            next_values[t] = model.value(torch.as_tensor(after))
+            obs = torch.as_tensor(next_obs)            # the next state: the reset observation where one ended
+    return Rollout(states, actions, rewards, terminated, truncated, next_values, obs)
+
+
 # ---- solution cell: worker_update
 def worker_update(loss, local_model, shared_model, shared_optimizer, max_grad_norm):
     """One A3C update from a worker: local gradients -> shared model -> fresh local copy.

@@ -30,6 +30,9 @@ CHEAT = {
     "categorical_entropy": _SILENCE + "def categorical_entropy(logits):\n    return torch.zeros(logits.shape[0])\n",
     "actor_critic_loss": _SILENCE + "def actor_critic_loss(logits, actions, values, returns, value_coef=0.5, entropy_coef=0.01):\n"
                          "    z = (logits.sum() + values.sum()) * 0.0\n    return z, z, z, z\n",
+    "collect_rollout": _SILENCE + "def collect_rollout(envs, model, obs, n_steps):\n"
+                       "    z = torch.zeros(n_steps, obs.shape[0])\n"
+                       "    return torch.zeros(n_steps, *obs.shape), z.long(), z, z.bool(), z.bool(), z, obs\n",
     "worker_update": _SILENCE + "def worker_update(loss, local_model, shared_model, shared_optimizer, max_grad_norm):\n"
                      "    return 0.0\n",
     "q_targets": _SILENCE + "def q_targets(rewards, terminated, truncated, next_q, next_actions, gamma, method):\n"
