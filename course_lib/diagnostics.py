@@ -10,7 +10,8 @@ Panels, each drawn when the run logged something for it (by metric name):
 - **losses**: every metric whose name contains ``loss``;
 - **entropy** (nats), **KL** (``kl``, ``approx_kl``), **gradient norm** (``grad_norm``, before clipping),
   **Q-values** (``q_mean``...);
-- any other metric (``epsilon``, ``lr``...) in a panel of its own.
+- any other metric (``epsilon``, ``lr``...) in a panel of its own, except clocks (names ending in
+  ``_seconds``, such as A3C's ``run_seconds``: when an evaluation happened, not a diagnostic).
 
 What to look for: a return that rises then collapses (learning rate, target network), a loss that
 explodes (no clipping, a bug in the target), entropy that falls to zero early (premature
@@ -40,7 +41,7 @@ MAX_PANELS = 6
 def _panels_for(names: list[str]) -> list[tuple[str, str, list[str], bool]]:
     """``[(title, y label, [metric names], smooth?)]`` of the panels to draw, the return panel first."""
     panels = [("return", "return", [n for n in RETURN_METRICS if n in names], False)]
-    left = [n for n in names if n not in RETURN_METRICS]
+    left = [n for n in names if n not in RETURN_METRICS and not n.endswith("_seconds")]
     for title, ylabel, belongs, noisy in PANELS:
         members = [n for n in left if belongs(n)]
         if members:

@@ -258,6 +258,12 @@ def test_the_kept_networks_evaluations_share_the_return_panel():
         ("return", ["episode_return", "eval_return", "kept_return"]), ("losses", ["loss"]), ("epsilon", ["epsilon"])]
 
 
+def test_clocks_get_no_panel_of_their_own():
+    from course_lib.diagnostics import _panels_for
+    panels = _panels_for(["eval_return", "run_seconds", "grad_norm", "lr"])
+    assert [title for title, *_ in panels] == ["return", "gradient norm", "lr"]
+
+
 # ------------------------------------------------------------------ watch and the command line
 def test_saved_policy_loads_without_its_class(tmp_path):
     net = torch.nn.Linear(4, 2)
