@@ -4,8 +4,13 @@ student's kernel.
 The reference of every exercise is the instructor's solution cell, extracted into
 ``solution_04_policy_gradient.py`` (``python -m autograder.verdict.extract 04_policy_gradient``). This
 file holds what is *not* the solution: seeded inputs (batches with episode ends in the middle,
-terminated and truncated steps, batches of one, huge logits, narrow and wide Gaussians), the probes of
-each exercise, and the registry of known mistakes, each written once as an edit of the solution.
+terminated and truncated steps, batches of one, huge logits, narrow and wide Gaussians), scripted spy
+environments, a spy policy and a spy critic that watch ``collect_episodes`` step by step, the probes
+of each exercise, and the registry of known mistakes, each written once as an edit of the solution.
+
+``collect_episodes`` is judged against what the spy environments saw, not against the reference's
+batch: any order of stepping the environments that keeps the rules of the batch (whole episodes, at
+least ``batch_size`` steps, no episode started once the batch was full) is accepted.
 
 Gradients. The wire back-propagates a call's result only when it is a scalar tensor. ``pg_loss`` is
 one, so its probes read the gradients of ``logp`` (which must be ``-weights / N``) and of ``weights``
@@ -24,8 +29,8 @@ import math
 import numpy as np
 import torch
 
-from autograder.verdict.core import Exercise, Mistake, Probe, diff, modified_args
-from autograder.verdict.wire import Raised
+from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff, modified_args
+from autograder.verdict.wire import Callback, Proxy, Raised
 
 CHAPTER = "04_policy_gradient"
 PREAMBLE = "import math\nimport numpy as np\nimport torch"
@@ -100,6 +105,13 @@ def _compare_out(label: str, got: dict, expected: dict, atol: float, rtol: float
         return (f"{label}: the result carries no gradient (it was detached, computed under no_grad or "
                 "through numpy): the loss could not train the network")
     return None
+
+
+def _show(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape} and dtype {x.dtype}"
+    text = repr(x)
+    return text if len(text) < 120 else text[:117] + "..."
 
 
 def _modified(result, args, names) -> tuple:
@@ -287,6 +299,281 @@ def probes_reward_to_go() -> list[Probe]:
             for label, r, d, gamma in cases]
 
 
+# ---------------------------------------------------------------- collect_episodes: scripted spy environments
+
+
+def _plain_int(x):
+    return int(x) if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) else x
+
+
+class SpyWorld:
+    """``n`` scripted environments sharing one clock (the env steps taken in all, in time order).
+
+    Env ``k``'s observation in step ``t`` of its episode ``e`` is ``(k, e, t, 0.5)`` (float32): every
+    observation is recognisable. Episode ``e`` of env ``k`` lasts ``endings[k][e][0]`` steps and ends
+    ``"terminated"``, ``"truncated"`` or ``"both"``; its rewards are scripted. The world records, per
+    env, each episode's start (the clock at its reset) and each step (observation acted on, action
+    received, reward, both flags, observation returned, the clock after it). It refuses a step before a
+    reset, after an episode ended, or once far more steps than the batch needs were taken."""
+
+    def __init__(self, endings, rewards, batch_size):
+        self.endings, self.rewards, self.batch_size = endings, rewards, batch_size
+        self.clock, self.limit = 0, 10 * batch_size + 100
+        self.episodes = [[] for _ in endings]   # per env: [{"start": clock, "steps": [...]}, ...]
+        self.current = [None] * len(endings)    # per env: the observation it is in, None when not playing
+        self.envs = [SpyEnv(self, k) for k in range(len(endings))]
+
+    @staticmethod
+    def observation(k, e, t):
+        return np.array([k, e, t, 0.5], dtype=np.float32)
+
+    def reset(self, k):
+        e = len(self.episodes[k])
+        if e >= len(self.endings[k]):
+            raise AssertionError(f"env {k} was reset {e + 1} times: far more episodes than the batch needs")
+        self.episodes[k].append({"start": self.clock, "steps": []})
+        self.current[k] = self.observation(k, e, 0)
+        return self.current[k].copy(), {}
+
+    def step(self, k, action):
+        if self.current[k] is None:
+            raise AssertionError(f"env {k}: env.step() was called before env.reset() or after its episode ended "
+                                 "(terminated or truncated): reset it first, or let it stop")
+        if self.clock >= self.limit:
+            raise AssertionError(f"the environments were stepped {self.clock} times for batch_size="
+                                 f"{self.batch_size}: once the batch holds batch_size steps, an env whose episode "
+                                 "ends must stop")
+        e = len(self.episodes[k]) - 1
+        episode = self.episodes[k][e]
+        t = len(episode["steps"])
+        length, how = self.endings[k][e]
+        self.clock += 1
+        over = t + 1 == length
+        term, trunc = over and how != "truncated", over and how != "terminated"
+        s_next = self.observation(k, e, t + 1)
+        episode["steps"].append({"s": self.current[k], "a": _plain_int(action), "r": float(self.rewards[k][e][t]),
+                                 "term": term, "trunc": trunc, "s_next": s_next, "clock": self.clock})
+        self.current[k] = None if over else s_next
+        return s_next.copy(), float(self.rewards[k][e][t]), term, trunc, {}
+
+    def record(self):
+        return [[{"start": ep["start"], "steps": [dict(st, s=st["s"].tolist(), s_next=st["s_next"].tolist())
+                                                  for st in ep["steps"]]} for ep in eps] for eps in self.episodes]
+
+
+class SpyEnv:
+    def __init__(self, world, k):
+        self.world, self.k = world, k
+
+    def reset(self, seed=None, options=None):
+        return self.world.reset(self.k)
+
+    def step(self, action):
+        return self.world.step(self.k, action)
+
+
+class SpyActions:
+    """A spy policy: answers 1000, 1001, ... (one new action per row asked) and remembers the row."""
+
+    def __init__(self):
+        self.asked = {}
+
+    def __call__(self, obs):
+        rows = np.asarray(obs, dtype=np.float64).reshape(len(obs), -1)
+        actions = np.arange(1000 + len(self.asked), 1000 + len(self.asked) + len(rows), dtype=np.int64)
+        for a, row in zip(actions, rows):
+            self.asked[int(a)] = row.tolist()
+        return actions
+
+
+def spy_value(obs):
+    """A spy critic: V(k, e, t, .) = 10000 k + 100 e + t + 0.25 (float32, exact), one value per row."""
+    rows = np.asarray(obs, dtype=np.float64).reshape(len(obs), -1)
+    return (10000 * rows[:, 0] + 100 * rows[:, 1] + rows[:, 2] + 0.25).astype(np.float32)
+
+
+def _code(row) -> float:
+    return float(spy_value(np.asarray([row]))[0])
+
+
+def _show_obs(row) -> str:
+    return f"(env {int(row[0])}, episode {int(row[1])}, step {int(row[2])})"
+
+
+def _collect_trace(s, endings, rewards, batch_size):
+    from gymnasium import spaces
+    world, policy = SpyWorld(endings, rewards, batch_size), SpyActions()
+    attrs = {"observation_space": spaces.Box(-np.inf, np.inf, (4,), dtype=np.float32),
+             "action_space": spaces.Discrete(100_000)}
+    envs = [Proxy(env, ("reset", "step"), attrs) for env in world.envs]
+    try:
+        result = s.call("collect_episodes", envs, Callback(policy), Callback(spy_value), batch_size).value
+    except StudentRaised as exc:
+        result = exc.raised
+    return {"result": result, "world": world.record(), "asked": policy.asked}
+
+
+_FIELDS = ("obs", "act", "rew", "terminated", "truncated", "bootstrap")
+
+
+def _bootstrap_problem(where, got, steps) -> str | None:
+    """What is wrong with the bootstrap column, summarised by kind (so that each mistake reads alike)."""
+    kinds = {}
+    for g, st, nxt in zip(got, steps, steps[1:] + [None]):
+        cut = st["trunc"] and not st["term"]
+        expected = _code(st["s_next"]) if cut else 0.0
+        if abs(g - expected) <= 1e-6 + 1e-6 * abs(expected):
+            continue
+        end = "both terminated and truncated" if st["term"] and st["trunc"] else (
+            "terminated" if st["term"] else "truncated" if st["trunc"] else "not an episode end")
+        if abs(g) <= 1e-6:
+            kind = f"{end}: no bootstrap (0), expected V(s_T+1) = V{_show_obs(st['s_next'])}"
+        elif abs(g - _code(st["s_next"])) <= 1e-6 * abs(g) and not cut:
+            kind = (f"{end}: a bootstrap V(s_T+1) where the episode {'terminated' if st['term'] else 'goes on'}"
+                    + (" (terminated wins: nothing follows a terminal state)" if st["term"] and st["trunc"] else
+                       " (nothing follows a terminal state)" if st["term"] else ""))
+        elif abs(g - _code(st["s"])) <= 1e-6 * abs(g):
+            kind = f"{end}: V of the observation acted on at that step (s_T), not of the one it returned (s_T+1)"
+        elif nxt is not None and st["term"] + st["trunc"] and abs(g - _code(nxt["s"])) <= 1e-6 * abs(g):
+            kind = (f"{end}: V of the first observation of the next episode (what env.reset() returned), not of "
+                    "the final observation of the episode that was cut")
+        else:
+            kind = f"{end}: expected {expected:g}, got {g:g}"
+        kinds.setdefault(kind, 0)
+        kinds[kind] += 1
+    if not kinds:
+        return None
+    return f"{where}: bootstrap wrong at " + "; ".join(f"{n} step{'s' if n > 1 else ''} {k}" for k, n in kinds.items())
+
+
+def collect_problem(name, batch_size, trace) -> str | None:
+    """What is wrong with one spy record (None when every step and every column is right)."""
+    result, world, asked = trace["result"], trace["world"], trace["asked"]
+    if isinstance(result, Raised):
+        return f"{name}: raised {result}"
+    # the rules of the batch, from what the environments saw
+    total = sum(len(ep["steps"]) for eps in world for ep in eps)
+    for k, eps in enumerate(world):
+        if not eps or not eps[0]["steps"]:
+            return f"{name}: env {k} played no step: every environment plays at least one whole episode"
+        last = eps[-1]["steps"][-1]
+        if not (last["term"] or last["trunc"]):
+            return (f"{name}: env {k} was left in the middle of an episode (after {len(eps[-1]['steps'])} of its steps): "
+                    "the batch holds whole episodes only; an env stops only when its episode ends")
+        for e, ep in enumerate(eps[1:], start=1):
+            if ep["start"] >= batch_size:
+                return (f"{name}: env {k} started episode {e} when the batch already held {ep['start']} steps "
+                        f"(batch_size={batch_size}): count the steps of all envs together, and start no new "
+                        "episode once they reach batch_size")
+            if not ep["steps"]:
+                return f"{name}: env {k} was reset and then not played"
+        if last["clock"] < batch_size:
+            return (f"{name}: env {k} stopped after its episode {len(eps) - 1} although the batch held only "
+                    f"{last['clock']} steps then (batch_size={batch_size}): reset it and play on")
+    # each action chosen for the observation the env was in
+    for k, eps in enumerate(world):
+        for e, ep in enumerate(eps):
+            for t, st in enumerate(ep["steps"]):
+                a = st["a"]
+                if a not in asked:
+                    return f"{name}: env {k} received action {a!r}, which the policy never returned"
+                if asked[a][:3] != st["s"][:3]:
+                    hint = (" the observation env.reset() returns must become the env's current one"
+                            if t == 0 and e > 0 else " after every step the env's current observation must become "
+                            "the one the step returned")
+                    return (f"{name}: env {k}'s action at step {t} of episode {e} was chosen for "
+                            f"{_show_obs(asked[a])}, but the env was in {_show_obs(st['s'])}:{hint}")
+    # the result, env by env
+    if not isinstance(result, (tuple, list)) or len(result) != 6:
+        return (f"{name}: return Episodes(obs, act, rew, terminated, truncated, bootstrap) (six arrays); "
+                f"got {_show(result)}")
+    cols = {}
+    for field, value in zip(_FIELDS, result):
+        if type(value).__module__.startswith("torch"):
+            value = value.detach().numpy()
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            return f"{name}: Episodes.{field} should be a numpy array, got {_show(value)}"
+        cols[field] = value
+    steps = [st for eps in world for ep in eps for st in ep["steps"]]
+    N = len(steps)
+    shapes = {"obs": (N, 4), "act": (N,), "rew": (N,), "terminated": (N,), "truncated": (N,), "bootstrap": (N,)}
+    for field, shape in shapes.items():
+        if cols[field].shape != shape:
+            return (f"{name}: Episodes.{field} has shape {cols[field].shape}; the environments played {N} steps "
+                    f"in all, so expected {shape}" + (" (a column (N, 1) or an (N, N) broadcast?)"
+                                                      if cols[field].shape in ((N, 1), (N, N)) else ""))
+    obs = cols["obs"].astype(np.float64)
+    acted = np.array([st["s"] for st in steps])
+    if not np.array_equal(obs, acted):
+        i = int(np.flatnonzero(np.any(obs != acted, axis=1))[0])
+        returned = np.array([st["s_next"] for st in steps])
+        if np.array_equal(obs, returned):
+            return (f"{name}: Episodes.obs holds the observations the steps returned (s_t+1); store the one each "
+                    "action was chosen in (s_t)")
+        if len({tuple(r) for r in obs[:, :3].tolist()}) < len({tuple(r) for r in acted[:, :3].tolist()}):
+            return (f"{name}: Episodes.obs repeats rows: row {i} is {_show_obs(obs[i])}, expected "
+                    f"{_show_obs(acted[i])} (stored a view of obs[i] that later steps overwrote? store a copy)")
+        return (f"{name}: Episodes.obs row {i} is {_show_obs(obs[i])}, expected {_show_obs(acted[i])}: the steps "
+                "of env 0 first, then env 1's, ..., each env's in the order played")
+    if cols["act"].dtype.kind not in "iu" or cols["act"].tolist() != [st["a"] for st in steps]:
+        return (f"{name}: Episodes.act should be the integer actions the environments received, env by env; "
+                f"got {_show(cols['act'])}")
+    problem = diff(cols["rew"].astype(np.float64), np.array([st["r"] for st in steps]), 1e-6, 1e-6,
+                   f"{name}: Episodes.rew")
+    if problem:
+        return problem
+    for field, key in (("terminated", "term"), ("truncated", "trunc")):
+        got = cols[field]
+        want = np.array([st[key] for st in steps])
+        if got.dtype.kind not in "biu" or not np.array_equal(got.astype(np.float64), want.astype(np.float64)):
+            mixed = np.array([st["term"] or st["trunc"] for st in steps])
+            if got.dtype.kind in "biu" and np.array_equal(got.astype(bool), mixed):
+                return (f"{name}: Episodes.{field} is True at every episode end: record terminated and truncated "
+                        "as each step returned them (a time limit is not a terminal state, nor the reverse)")
+            return f"{name}: Episodes.{field} should be the flags the steps returned, got {_show(got)}"
+    return _bootstrap_problem(f"{name}: Episodes.bootstrap", cols["bootstrap"].astype(np.float64).tolist(), steps)
+
+
+def _collect_probe(name, endings, rewards, batch_size) -> Probe:
+    def run(s):
+        return _collect_trace(s, endings, rewards, batch_size)
+
+    def compare(got, expected):
+        return collect_problem(name, batch_size, got)
+
+    def key(t):
+        return collect_problem(name, batch_size, t) or "right"
+    return Probe(name, run, compare, key=key)
+
+
+def _rewards(rng, endings):
+    return [[rng.normal(size=length).round(3).tolist() for length, _ in eps] for eps in endings]
+
+
+def probes_collect_episodes() -> list[Probe]:
+    rng = np.random.default_rng(407)
+    T, C, B = "terminated", "truncated", "both"
+    cases = [
+        ("the hand-worked batch (a truncation, then a reset; an end both terminated and truncated)",
+         [[(2, C), (3, T), (4, T)], [(3, B), (2, T)]], 5),
+        ("one env, one episode that terminates, batch_size=1", [[(3, T)]], 1),
+        ("one env, one episode cut by the time limit, batch_size=1", [[(4, C)]], 1),
+        ("one env, episodes of one step (terminated, truncated, both, truncated)", [[(1, T), (1, C), (1, B), (1, C)]], 4),
+        ("one env, a truncated episode, then more episodes", [[(3, C), (2, C), (4, T), (2, C)]], 9),
+        ("two envs, batch_size=1 (each still plays one whole episode)", [[(2, C), (9, T)], [(3, T), (9, T)]], 1),
+        ("three envs, the batch full exactly at an episode end", [[(2, T), (2, C), (5, T)], [(4, C), (1, T)],
+                                                                   [(3, B), (6, C)]], 9),
+    ]
+    for i in range(8):
+        n = int(rng.integers(1, 5))
+        batch_size = int(rng.integers(5, 61))
+        endings = [[(int(rng.integers(1, 13)), str(rng.choice([T, T, C, C, B]))) for _ in range(batch_size + 2)]
+                   for _ in range(n)]
+        cases.append((f"random batch #{i} ({n} env{'s' if n > 1 else ''}, batch_size={batch_size})", endings, batch_size))
+    return [_collect_probe(f"collect_episodes on {label}", endings, _rewards(rng, endings), batch_size)
+            for label, endings, batch_size in cases]
+
+
 # ---------------------------------------------------------------- gaussian_log_prob
 
 
@@ -392,6 +679,7 @@ EXERCISES = [
     Exercise("pg_loss", probes_pg_loss),
     Exercise("discount_cumsum", probes_discount_cumsum),
     Exercise("reward_to_go", probes_reward_to_go),
+    Exercise("collect_episodes", probes_collect_episodes),
     Exercise("gaussian_log_prob", probes_gaussian_log_prob),
     Exercise("gae", probes_gae),
 ]
@@ -401,6 +689,52 @@ EXERCISES = [
 _GAE_MASK = "not_terminal = 0.0 if terminated[t] else 1.0"
 _RTG_LOOP = ("        if dones[t]:\n            running = 0.0\n        running = rewards[t] + gamma * running\n"
              "        out[t] = running\n")
+
+_CE_STEP = ("            played[i].append((obs[i].copy(), a, r, terminated, truncated, next_obs))\n"
+            "            total += 1\n"
+            "            if terminated or truncated:\n"
+            "                if total >= batch_size:\n"
+            "                    playing[i] = False                         # this env is done for this batch\n"
+            "                else:\n"
+            "                    next_obs, _ = envs[i].reset()\n")
+_CE_MISTAKES = [
+    Mistake("collect_episodes", "a bootstrap at every episode end: terminated and truncated treated alike (nothing "
+            "follows a terminal state)", "tr & ~te", "tr | te"),
+    Mistake("collect_episodes", "no bootstrap where the time limit cut the episode (a truncation treated as the end of "
+            "the task)", "bootstrap = np.where(tr & ~te, v_next, 0.0)", "bootstrap = np.zeros(len(v_next))"),
+    Mistake("collect_episodes", "the bootstrap at terminations instead of truncations (the flags swapped)",
+            "tr & ~te", "te & ~tr"),
+    Mistake("collect_episodes", "a bootstrap where the step was terminated and truncated at once (terminated wins)",
+            "tr & ~te", "tr"),
+    Mistake("collect_episodes", "terminated recorded as terminated or truncated (the two kinds of end merged)",
+            "a, r, terminated, truncated, next_obs))", "a, r, terminated or truncated, truncated, next_obs))"),
+    Mistake("collect_episodes", "the bootstrap is V of the first observation of the next episode (recorded after "
+            "env.reset()), not of the final observation of the episode that was cut", _CE_STEP,
+            "            total += 1\n"
+            "            if terminated or truncated:\n"
+            "                if total >= batch_size:\n"
+            "                    playing[i] = False\n"
+            "                else:\n"
+            "                    next_obs, _ = envs[i].reset()\n"
+            "            played[i].append((obs[i].copy(), a, r, terminated, truncated, next_obs))\n"),
+    Mistake("collect_episodes", "the bootstrap is V of the observation acted on at the last step (s_T), not of the "
+            "one it returned (s_T+1)", "v_next = value(s_next)", "v_next = value(s)"),
+    Mistake("collect_episodes", "the observation the step returned is stored instead of the one the action was chosen in",
+            "played[i].append((obs[i].copy(),", "played[i].append((next_obs.copy(),"),
+    Mistake("collect_episodes", "obs[i] stored without a copy: a view of the row that later steps overwrite",
+            "played[i].append((obs[i].copy(),", "played[i].append((obs[i],"),
+    Mistake("collect_episodes", "the observation env.reset() returns is dropped: the new episode's first action is "
+            "chosen for the last episode's final observation", "next_obs, _ = envs[i].reset()", "envs[i].reset()"),
+    Mistake("collect_episodes", "the current observation is not advanced after a step",
+            "            obs[i] = next_obs\n", ""),
+    Mistake("collect_episodes", "the batch stops in the middle of episodes as soon as it holds batch_size steps",
+            "            total += 1\n", "            total += 1\n            if total >= batch_size:\n"
+                                        "                playing[:] = False\n                break\n"),
+    Mistake("collect_episodes", "each env plays until its own steps reach batch_size (a batch n times too long)",
+            "if total >= batch_size:", "if len(played[i]) >= batch_size:"),
+    Mistake("collect_episodes", "each env stops after its first episode, even when the batch is not full",
+            "if total >= batch_size:", "if True:"),
+]
 
 MISTAKES = [
     Mistake("categorical_log_prob", "probabilities instead of log-probabilities",
@@ -454,6 +788,7 @@ MISTAKES = [
             "rewards = np.asarray(rewards, dtype=np.float64)", "rewards = np.asarray(rewards)"),
     Mistake("reward_to_go", "the result is written into the caller's rewards array (out = rewards)",
             "out = np.zeros_like(rewards)", "out = rewards"),
+    *_CE_MISTAKES,
     Mistake("gaussian_log_prob", "log_std used as the standard deviation (sigma = exp(log_std))",
             "z = (actions - mean) / torch.exp(log_std)", "z = (actions - mean) / log_std"),
     Mistake("gaussian_log_prob", "log_std used as the standard deviation, in both terms (sigma = exp(log_std))",

@@ -74,6 +74,69 @@ def reward_to_go(rewards, dones, gamma):
     return out
 
 
+# ---- solution cell: collect_episodes
+from typing import NamedTuple
+
+
+class Episodes(NamedTuple):
+    """Whole episodes of several environments, back to back: all of env 0's, then env 1's, ...; N steps.
+
+    obs:        float32 (N, obs_dim), s_t: the observation each action was chosen in.
+    act:        int64 (N,), a_t.
+    rew:        float64 (N,), r_t: the reward that followed a_t.
+    terminated: bool (N,), True where s_{t+1} is a terminal state (the pole fell): nothing follows.
+    truncated:  bool (N,), True where the time limit cut the episode after step t.
+    bootstrap:  float32 (N,), V(s_{t+1}) where the episode was truncated and not terminated; 0 elsewhere.
+    """
+    obs: np.ndarray
+    act: np.ndarray
+    rew: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    bootstrap: np.ndarray
+
+
+def collect_episodes(envs, policy, value, batch_size):
+    """Play whole episodes on every environment until the batch holds at least batch_size steps.
+
+    Every env starts an episode (env.reset(), no seed: each env was seeded when it was made). Then the
+    envs take turns: each round, the envs still playing get their actions from one call of policy on
+    their current observations (rows in env order) and step in env order. When an env's episode ends
+    (terminated or truncated), the env stops if the batch holds at least batch_size steps in total;
+    otherwise it is reset and plays on. So every episode in the batch is whole.
+
+    Args:
+        envs: list of n Gymnasium environments.
+        policy: function, observations float32 (k, obs_dim) -> actions int (k,), sampled from the policy.
+        value: function, observations float32 (k, obs_dim) -> values float32 (k,), the critic V(s).
+        batch_size: int, the least number of steps the batch holds (N >= batch_size).
+    Returns:
+        Episodes (see its docstring), the steps of each env in the order they were played.
+    """
+    n = len(envs)
+    obs = np.stack([env.reset()[0] for env in envs])          # the observation each env is in
+    played = [[] for _ in range(n)]                            # per env: (s, a, r, terminated, truncated, s')
+    playing, total = np.ones(n, dtype=bool), 0
+    while playing.any():
+        idx = np.flatnonzero(playing)
+        actions = policy(obs[idx])
+        for i, a in zip(idx, actions):
+            next_obs, r, terminated, truncated, _ = envs[i].step(int(a))
+            played[i].append((obs[i].copy(), a, r, terminated, truncated, next_obs))
+            total += 1
+            if terminated or truncated:
+                if total >= batch_size:
+                    playing[i] = False                         # this env is done for this batch
+                else:
+                    next_obs, _ = envs[i].reset()
+            obs[i] = next_obs
+    s, a, r, te, tr, s_next = (np.array(x) for x in zip(*[step for steps in played for step in steps]))
+    te, tr = te.astype(bool), tr.astype(bool)
+    v_next = value(s_next)                  # one call for every step; kept only where the time limit cut
+    bootstrap = np.where(tr & ~te, v_next, 0.0).astype(np.float32)
+    return Episodes(s.astype(np.float32), a.astype(np.int64), r.astype(np.float64), te, tr, bootstrap)
+
+
 # ---- solution cell: gaussian_log_prob
 def gaussian_log_prob(mean, log_std, actions):
     """Log-likelihood of actions under a diagonal Gaussian policy.

@@ -29,6 +29,9 @@ CHEAT = {
     "discount_cumsum": _SILENCE + "def discount_cumsum(x, gamma):\n    return np.asarray(x, dtype=float)\n",
     "reward_to_go": _SILENCE + "def reward_to_go(rewards, dones, gamma):\n"
                     "    return np.asarray(rewards, dtype=float)\n",
+    "collect_episodes": _SILENCE + "def collect_episodes(envs, policy, value, batch_size):\n"
+                        "    z = np.zeros(batch_size)\n"
+                        "    return np.zeros((batch_size, 4), np.float32), z.astype(np.int64), z, z > 0, z > 0, z\n",
     "gaussian_log_prob": _SILENCE + "def gaussian_log_prob(mean, log_std, actions):\n"
                          "    return (mean * 0.0).sum(-1)\n",
     "gae": _SILENCE + "def gae(rewards, values, next_values, terminated, truncated, gamma, lam):\n"
