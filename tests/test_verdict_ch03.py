@@ -59,3 +59,42 @@ def test_clearing_the_networks_gradients_instead_of_the_optimizers_is_right(ch):
     none = solution.replace("    optimizer.zero_grad()\n", "")
     verdict = ch.grade("dqn_update", ch.student(extract.namespace(none)))
     assert not verdict.passed and "zero_grad" in verdict.message
+
+
+# ---------------------------------------------------------------- dqn_step
+
+
+def _dqn_step_with(old: str, new: str) -> str:
+    solution = extract.source("03_dqn")
+    assert solution.count(old) == 1, old
+    return solution.replace(old, new)
+
+
+def test_a_wrong_linear_epsilon_costs_only_linear_epsilon(ch):
+    """dqn_step calls the student's linear_epsilon; its hidden checks put the reference's in its place."""
+    code = "def linear_epsilon(step, start, end, decay_steps):\n    return float(end + (start - end) * min(1.0, step / decay_steps))\n"
+    assert not ch.grade("linear_epsilon", _student(ch, code)).passed
+    assert ch.grade("dqn_step", _student(ch, code)).passed
+
+
+def test_dqn_step_variants_that_keep_the_contract_pass(ch):
+    """Flags stored as 1.0 / 0.0, keyword arguments to add, a numpy integer action, the buffer's size
+    checked as well as learning_starts: all keep what the step promises."""
+    text = _dqn_step_with("buffer.add(obs, action, reward, next_obs, terminated, truncated)",
+                          "buffer.add(obs=obs, action=np.int64(action), reward=reward, next_obs=next_obs, "
+                          "terminated=float(terminated), truncated=float(truncated))")
+    text = text.replace('if step >= cfg["learning_starts"] and',
+                        'if len(buffer) >= cfg["batch_size"] and step >= cfg["learning_starts"] and')
+    assert ch.grade("dqn_step", ch.student(extract.namespace(text))).passed
+
+
+def test_a_random_action_not_drawn_with_rng_fails_and_says_so(ch):
+    text = _dqn_step_with("action = int(rng.integers(env.action_space.n))", "action = int(env.action_space.sample())")
+    verdict = ch.grade("dqn_step", ch.student(extract.namespace(text)))
+    assert not verdict.passed and "rng.integers(n_actions)" in verdict.message
+
+
+def test_an_unwritten_dqn_step_fails(ch):
+    code = "def dqn_step(env, obs, step, q_net, buffer, learn, rng, cfg):\n    raise NotImplementedError()\n"
+    verdict = ch.grade("dqn_step", _student(ch, code))
+    assert not verdict.passed and "NotImplementedError" in verdict.message

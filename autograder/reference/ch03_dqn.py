@@ -6,7 +6,7 @@ The reference of every exercise is the instructor's solution cell, extracted int
 (hand-worked sequences and random cases, compared with the reference), and the registry of known
 mistakes, each written once as an edit of the solution.
 
-Notebook 03a: ReplayBuffer, linear_epsilon, td_target, huber_loss, dqn_update.
+Notebook 03a: ReplayBuffer, linear_epsilon, td_target, huber_loss, dqn_update, dqn_step.
 Notebook 03b: double_dqn_target, dueling_aggregate, SumTree, importance_weights.
 
 dqn_update calls the student's huber_loss. A reference piece crosses as data (a tensor without the
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from autograder.verdict.core import Exercise, Mistake, Probe, StudentRaised, diff
-from autograder.verdict.wire import Net, Optim, Proxy, Raised, Record
+from autograder.verdict.wire import Callback, Net, Optim, Proxy, Raised, Record, Rng
 
 CHAPTER = "03_dqn"
 PREAMBLE = '''import copy
@@ -792,6 +792,293 @@ def probes_importance_weights() -> list[Probe]:
     return probes
 
 
+# ---------------------------------------------------------------- dqn_step: a scripted spy environment
+
+
+def _plain(x):
+    """A value that crossed from the kernel as plain Python data (arrays as lists of floats)."""
+    if isinstance(x, np.ndarray):
+        return np.asarray(x, dtype=np.float64).tolist()
+    if isinstance(x, torch.Tensor):
+        return x.detach().double().tolist()
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+def _action(a):
+    """An action as given to env.step: ("int", value) for a Python or numpy integer, else its kind."""
+    if isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)):
+        return ("int", int(a))
+    return (type(a).__name__, _plain(a) if isinstance(a, (torch.Tensor, np.ndarray, float)) else None)
+
+
+class StepEnv:
+    """Episodes ``(start, [(next_obs, reward, terminated, truncated), ...])`` played whatever the
+    action; records every reset and every action, and refuses a step after its episode ended."""
+
+    def __init__(self, episodes):
+        self.episodes, self.events, self.k, self.over, self.script = list(episodes), [], 0, True, []
+
+    def reset(self, seed=None, options=None):
+        if self.k >= len(self.episodes):
+            raise AssertionError("env.reset() was called although no episode had ended: reset only when a step "
+                                 "returns terminated or truncated")
+        start, self.script = self.episodes[self.k]
+        self.k, self.t, self.over = self.k + 1, 0, False
+        self.events.append(("reset", start))
+        return np.asarray(start, dtype=np.float32), {}
+
+    def step(self, action):
+        if self.over:
+            raise AssertionError("env.step() was called after the episode ended: when a step returns terminated "
+                                 "OR truncated, reset the environment (a time limit ends the episode too)")
+        self.events.append(("step", _action(action)))
+        next_obs, reward, terminated, truncated = self.script[self.t]
+        self.t, self.over = self.t + 1, bool(terminated or truncated)
+        return np.asarray(next_obs, dtype=np.float32), reward, terminated, truncated, {}
+
+
+class SpyBuffer:
+    """Records each add and each sample; a sample is the string "minibatch k" (learn must get it)."""
+
+    def __init__(self, held: int):
+        self.held, self.adds, self.samples = held, [], []
+
+    def add(self, obs, action, reward, next_obs, terminated, truncated):
+        values = [_plain(v) for v in (obs, action, reward, next_obs, terminated, truncated)]
+        # the flags as bools, whether they came as bools or as 1.0 / 0.0
+        self.adds.append([bool(v) if i >= 4 and isinstance(v, (bool, int, float)) and v in (0, 1) else v
+                          for i, v in enumerate(values)])
+
+    def __len__(self):
+        return self.held + len(self.adds)
+
+    def sample(self, batch_size):
+        self.samples.append(_plain(batch_size))
+        return f"minibatch {len(self.samples)}"
+
+
+class SpyLearn:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append([_plain(a) for a in args] + [(k, _plain(v)) for k, v in kwargs.items()])
+        return 0.125 * len(self.calls)
+
+
+def _epsilon(step, cfg) -> float:
+    return cfg["eps_start"] + (cfg["eps_end"] - cfg["eps_start"]) * min(1.0, step / cfg["eps_decay"])
+
+
+def _seed_with(low: float, high: float, start: int) -> int:
+    """The first seed from ``start`` on whose ``default_rng(seed).random()`` lies in [low, high)."""
+    seed = start
+    while not low <= np.random.default_rng(seed).random() < high:
+        seed += 1
+    return seed
+
+
+def _seeds(steps, cfg, explore, base: int) -> list[int]:
+    """One generator seed per step: its first draw below epsilon where ``explore`` says so, clearly
+    above it elsewhere (where epsilon allows)."""
+    seeds = []
+    for k, (step, want) in enumerate(zip(steps, explore)):
+        eps = _epsilon(step, cfg)
+        if want and eps > 0.02:
+            seeds.append(_seed_with(0.0, 0.9 * eps, base + 1000 * k))
+        elif eps < 0.95:
+            seeds.append(_seed_with(min(0.98, eps + 0.5 * (1 - eps)), 1.0, base + 1000 * k))
+        else:
+            seeds.append(base + 1000 * k)
+    return seeds
+
+
+def _step_trace(s, spec) -> list:
+    """Run the student's dqn_step once per step of ``spec`` on one spy environment, spy buffer and
+    spy learn, each step acting from the observation the previous one returned (as train_dqn does)."""
+    env, buf, learn = StepEnv(spec["episodes"]), SpyBuffer(spec["held"]), SpyLearn()
+    obs, _ = env.reset()
+    env.events.clear()
+    n_obs = len(np.atleast_1d(spec["episodes"][0][0]))
+    from gymnasium import spaces
+    attrs = {"action_space": spaces.Discrete(spec["n_actions"]),
+             "observation_space": spaces.Box(-np.inf, np.inf, shape=(n_obs,), dtype=np.float32)}
+    trace = []
+    for step, seed in zip(spec["steps"], spec["seeds"]):
+        marks = (len(env.events), len(buf.adds), len(buf.samples), len(learn.calls))
+        try:
+            r = s.call("dqn_step", Proxy(env, ("reset", "step"), attrs), obs, step, spec["net"],
+                       Proxy(buf, ("add", "sample", "__len__")), Callback(learn), Rng(seed), dict(spec["cfg"]),
+                       deps=("linear_epsilon",))
+        except StudentRaised as exc:
+            trace.append({"step": step, "raised": exc.raised})
+            break
+        value = r.value
+        fields = list(value) if isinstance(value, (tuple, list)) and len(value) == 4 else None
+        returned = ({"obs": _plain(fields[0]), "reward": _plain(fields[1]), "episode_over": _plain(fields[2]),
+                     "losses": _plain(fields[3])} if fields else f"not a StepResult: {type(value).__name__}")
+        trace.append({"step": step, "env": env.events[marks[0]:], "adds": buf.adds[marks[1]:],
+                      "samples": buf.samples[marks[2]:], "learn": learn.calls[marks[3]:], "returned": returned})
+        if not fields or not isinstance(fields[0], np.ndarray):
+            break
+        obs = fields[0]
+    return trace
+
+
+_ADD = ("obs", "action", "reward", "next_obs", "terminated", "truncated")
+
+
+def _step_problem(label, spec, got, expected) -> str | None:
+    if isinstance(got, Raised):
+        return f"{label}: raised {got}"
+    for k, (g, e) in enumerate(zip(got, expected)):
+        where = f"{label}, step {e['step']}"
+        if "raised" in g:
+            return f"{where}: raised {g['raised']}"
+        eps = _epsilon(e["step"], spec["cfg"])
+        e_steps = [ev for ev in e["env"] if ev[0] == "step"]
+        g_steps = [ev for ev in g["env"] if ev[0] == "step"]
+        if len(g_steps) != len(e_steps):
+            return f"{where}: env.step() was called {len(g_steps)} times, expected once per call of dqn_step"
+        (g_kind, g_a), (e_kind, e_a) = g_steps[0][1], e_steps[0][1]
+        if g_kind != "int":
+            return f"{where}: the action given to env.step must be a Python int (int(...) of the argmax), got a {g_kind}"
+        if g_a != e_a:
+            u = np.random.default_rng(spec["seeds"][k]).random()
+            how = (f"rng.random() drew {u:.3f} < epsilon = {eps:.3f}: explore with rng.integers(n_actions) (= {e_a})"
+                   if u < eps else f"rng.random() drew {u:.3f} >= epsilon = {eps:.3f}: act greedily, argmax_a Q(obs, a)"
+                   f" = {e_a}")
+            return (f"{where}: took action {g_a}, expected {e_a}: epsilon = linear_epsilon(step, eps_start, eps_end, "
+                    f"eps_decay) and {how}")
+        if len(g["adds"]) != 1:
+            return f"{where}: buffer.add was called {len(g['adds'])} times, expected once per step"
+        ga, ea = g["adds"][0], e["adds"][0]
+        if len(ga) != 6:
+            return f"{where}: buffer.add got {len(ga)} arguments, expected (obs, action, reward, next_obs, terminated, truncated)"
+        reset = [ev[1] for ev in e["env"] if ev[0] == "reset"]
+        for name, gv, ev in zip(_ADD, ga, ea):
+            if diff(gv, ev, 1e-6, 1e-6) is None:
+                continue
+            if name == "next_obs" and reset and diff(gv, [float(v) for v in np.atleast_1d(reset[0])], 1e-6, 1e-6) is None:
+                return (f"{where}: the stored next_obs is the reset's observation (the next episode's first): store the "
+                        "transition with the next_obs env.step returned, BEFORE resetting")
+            if name == "next_obs" and diff(gv, ea[0], 1e-6, 1e-6) is None:
+                return f"{where}: the stored next_obs is obs: store the observation env.step returned"
+            if name == "terminated" and bool(gv) and ea[5]:
+                return (f"{where}: the step was truncated (a time limit), not terminated, and the buffer got "
+                        "terminated=True: store terminated as the step returned it; a time limit is not a terminal state")
+            if name == "obs":
+                return (f"{where}: the stored obs is {gv}, but the step acted from {ev}: after each step act from the "
+                        "returned observation (next_obs, or the reset's observation after an episode's end)")
+            return f"{where}: buffer.add got {name} = {gv!r}, expected {ev!r}"
+        if len([ev for ev in g["env"] if ev[0] == "reset"]) != len(reset):
+            return (f"{where}: the step returned terminated={ea[4]}, truncated={ea[5]}: " +
+                    ("reset the environment when an episode ends (terminated OR truncated)" if reset else
+                     "reset only when the episode ended"))
+        if not isinstance(g["returned"], dict):
+            return f"{where}: dqn_step must return a StepResult(obs, reward, episode_over, losses), got {g['returned']}"
+        gr, er = g["returned"], e["returned"]
+        if diff(gr["obs"], er["obs"], 1e-6, 1e-6) is not None:
+            if reset and diff(gr["obs"], ea[3], 1e-6, 1e-6) is None:
+                return (f"{where}: returned the ended episode's last observation: after the reset, the next step acts "
+                        "from the reset's observation (obs, _ = env.reset())")
+            return f"{where}: the observation returned is {gr['obs']}, expected {er['obs']} (the next step acts from it)"
+        n_e, n_g = len(e["learn"]), len(g["learn"])
+        if n_g != n_e or len(g["samples"]) != len(e["samples"]):
+            c = spec["cfg"]
+            when = (f"learning_starts={c['learning_starts']}, train_every={c['train_every']}, "
+                    f"gradient_steps={c['gradient_steps']}")
+            return (f"{where}: learn was called {n_g} times and buffer.sample {len(g['samples'])} times, expected "
+                    f"{n_e} ({when}: learn gradient_steps times when step >= learning_starts and step % train_every == 0)")
+        if g["samples"] != e["samples"]:
+            return f"{where}: buffer.sample got {g['samples']}, expected batch_size {e['samples'][0]}"
+        if g["learn"] != e["learn"]:
+            return f"{where}: learn got {g['learn']}, expected each minibatch buffer.sample returned: {e['learn']}"
+        problem = diff(gr, er, 1e-9, 1e-9, "the StepResult")
+        if problem:
+            return f"{where}: {problem}"
+    if len(got) != len(expected):
+        return f"{label}: stopped after {len(got)} of {len(expected)} steps"
+    return None
+
+
+def _step_probe(label, spec) -> Probe:
+    def run(s):
+        return _step_trace(s, spec)
+
+    def compare(got, expected):
+        return _step_problem(label, spec, got, expected)
+    return Probe(label, run, compare, atol=1e-9, rtol=1e-9)
+
+
+def _episodes(rng, ends, obs_dim, offset=0.0):
+    """Episodes with the given endings ("terminated", "truncated", "both", or None for one that goes on),
+    each of a length drawn from rng (1 to 3 steps; 30 for one that goes on)."""
+    out = []
+    for j, end in enumerate(ends):
+        T = 30 if end is None else int(rng.integers(1, 4))
+        start = np.round(rng.normal(size=obs_dim) + offset, 3).astype(np.float32)
+        script = []
+        for t in range(T):
+            last = t == T - 1 and end is not None
+            script.append((np.round(rng.normal(size=obs_dim) + offset, 3).astype(np.float32),
+                           float(np.round(rng.normal(), 3)), last and end in ("terminated", "both"),
+                           last and end in ("truncated", "both")))
+        out.append((start, script))
+    return out
+
+
+def probes_dqn_step() -> list[Probe]:
+    rng = np.random.default_rng(1212)
+    probes = []
+    scenarios = [
+        # (label, first step, number of steps, cfg, endings, obs_dim, n_actions)
+        ("the first 12 steps of a run (epsilon from 1 to 0.05 over 8 steps; learning from step 4, every 4 steps, "
+         "2 gradient steps)", 1, 12,
+         dict(eps_start=1.0, eps_end=0.05, eps_decay=8, learning_starts=4, train_every=4, gradient_steps=2, batch_size=4),
+         ["truncated", "terminated", "both", "truncated", None], 4, 3),
+        ("steps 997-1011 (learning starts at step 1000, a multiple of train_every=5; 3 gradient steps of 64)", 997, 15,
+         dict(eps_start=1.0, eps_end=0.1, eps_decay=1000, learning_starts=1000, train_every=5, gradient_steps=3,
+              batch_size=64), ["terminated", "truncated", "truncated", "both", None], 4, 2),
+        ("steps 1-13 (learning from step 6, every 3 steps, 4 gradient steps; epsilon 0.5 to 0.2 over 4 steps)", 1, 13,
+         dict(eps_start=0.5, eps_end=0.2, eps_decay=4, learning_starts=6, train_every=3, gradient_steps=4, batch_size=2),
+         ["both", "truncated", "terminated", "terminated", None], 2, 4),
+        ("steps 3-10 (learning at every step from 3 on, 1 gradient step; epsilon 0.3 throughout)", 3, 8,
+         dict(eps_start=0.3, eps_end=0.3, eps_decay=10, learning_starts=3, train_every=1, gradient_steps=1, batch_size=3),
+         ["truncated", "truncated", "terminated", None], 1, 2),
+        ("steps 41-60 of a long episode, no learning yet (epsilon from 0.9 to 0.1 over 50 steps)", 41, 20,
+         dict(eps_start=0.9, eps_end=0.1, eps_decay=50, learning_starts=500, train_every=4, gradient_steps=2, batch_size=8),
+         [None], 3, 5),
+    ]
+    # every burst finds at least batch_size transitions stored (held before the first step, plus one per step),
+    # as in train_dqn (learning_starts >= batch_size): checking len(buffer) as well is not wrong
+    for i, (label, first, n, cfg, ends, obs_dim, n_actions) in enumerate(scenarios):
+        steps = list(range(first, first + n))
+        explore = [bool(v) for v in rng.random(n) < 0.5]
+        spec = {"episodes": _episodes(rng, ends, obs_dim, offset=float(i)), "steps": steps, "cfg": cfg,
+                "seeds": _seeds(steps, cfg, explore, 10_000 * (i + 1)), "n_actions": n_actions, "held": steps[0] - 1,
+                "net": make_net(rng, (obs_dim, 16, n_actions), scale=3.0)}
+        probes.append(_step_probe(f"dqn_step on {label}", spec))
+    # the schedule read at each step: single steps anywhere in it, each with a seed just below or above epsilon
+    cfg = dict(eps_start=0.9, eps_end=0.1, eps_decay=2, learning_starts=10_000, train_every=1, gradient_steps=1,
+               batch_size=1)
+    steps = [1, 1, 2, 2, 3, 3, 1, 2, 50, 50, 1, 1]
+    explore = [True, False, True, False, True, False, True, True, True, False, False, True]
+    spec = {"episodes": _episodes(rng, [None], 3, 5.0), "steps": steps, "cfg": cfg, "n_actions": 4, "held": 0,
+            "seeds": _seeds(steps, cfg, explore, 777), "net": make_net(rng, (3, 16, 4), scale=3.0)}
+    probes.append(_step_probe("dqn_step at steps 1, 2, 3 and 50 of a schedule from 0.9 to 0.1 over 2 steps, with "
+                              "draws just below and above epsilon", spec))
+    return probes
+
+
 EXERCISES = [
     Exercise("ReplayBuffer", probes_ReplayBuffer),
     Exercise("linear_epsilon", probes_linear_epsilon),
@@ -799,6 +1086,8 @@ EXERCISES = [
     Exercise("huber_loss", probes_huber_loss),
     # dqn_update calls huber_loss: see the module docstring for how a wrong huber_loss is kept apart
     Exercise("dqn_update", probes_dqn_update),
+    # dqn_step calls linear_epsilon: the reference's stands in for it, so a wrong schedule costs only linear_epsilon
+    Exercise("dqn_step", probes_dqn_step, deps=("linear_epsilon",)),
     Exercise("double_dqn_target", probes_double_dqn_target),
     Exercise("dueling_aggregate", probes_dueling_aggregate),
     Exercise("SumTree", probes_SumTree),
@@ -918,6 +1207,44 @@ MISTAKES = [
             "return float(loss.item()), td_errors.detach()", "return loss, td_errors.detach()"),
     Mistake("dqn_update", "the TD errors are returned with gradient (.detach() them)",
             "return float(loss.item()), td_errors.detach()", "return float(loss.item()), td_errors"),
+    # dqn_step
+    Mistake("dqn_step", "truncated stored as terminal (store terminated as the step returned it: a time limit is not "
+            "a terminal state)",
+            "buffer.add(obs, action, reward, next_obs, terminated, truncated)",
+            "buffer.add(obs, action, reward, next_obs, terminated or truncated, truncated)"),
+    Mistake("dqn_step", "the reset's observation stored as next_obs (reset before storing: the target bootstraps "
+            "from the next episode's first state)",
+            "    buffer.add(obs, action, reward, next_obs, terminated, truncated)\n"
+            "    episode_over = terminated or truncated\n    if episode_over:\n        next_obs, _ = env.reset()\n",
+            "    episode_over = terminated or truncated\n    if episode_over:\n        next_obs, _ = env.reset()\n"
+            "    buffer.add(obs, action, reward, next_obs, terminated, truncated)\n"),
+    Mistake("dqn_step", "obs stored as next_obs",
+            "buffer.add(obs, action, reward, next_obs, terminated, truncated)",
+            "buffer.add(obs, action, reward, obs, terminated, truncated)"),
+    Mistake("dqn_step", "no reset after a truncated step (reset on terminated OR truncated)",
+            "    if episode_over:\n        next_obs, _ = env.reset()", "    if terminated:\n        next_obs, _ = env.reset()"),
+    Mistake("dqn_step", "the observation is not advanced (the next step must act from the returned next_obs)",
+            "return StepResult(next_obs, float(reward)", "return StepResult(obs, float(reward)"),
+    Mistake("dqn_step", "after a reset, the next step acts from the ended episode's last observation (use the "
+            "reset's observation)", "        next_obs, _ = env.reset()", "        env.reset()"),
+    Mistake("dqn_step", "no exploration: always the greedy action",
+            "    if rng.random() < epsilon:\n        action = int(rng.integers(env.action_space.n))\n    else:\n"
+            "        with torch.no_grad():\n            action = int(",
+            "    if True:\n        with torch.no_grad():\n            action = int("),
+    Mistake("dqn_step", "epsilon inverted: explores with probability 1 - epsilon", "rng.random() < epsilon",
+            "rng.random() > epsilon"),
+    Mistake("dqn_step", "epsilon never decays (the schedule is read at step 0)",
+            "linear_epsilon(step, cfg", "linear_epsilon(0, cfg"),
+    Mistake("dqn_step", "learns before learning_starts (the buffer must hold enough transitions first)",
+            'step >= cfg["learning_starts"] and step % cfg["train_every"] == 0', 'step % cfg["train_every"] == 0'),
+    Mistake("dqn_step", "learns at every step from learning_starts on (train_every ignored)",
+            'step >= cfg["learning_starts"] and step % cfg["train_every"] == 0', 'step >= cfg["learning_starts"]'),
+    Mistake("dqn_step", "one gradient step per burst (gradient_steps ignored)",
+            '        for _ in range(cfg["gradient_steps"]):\n            losses.append(',
+            '        if True:\n            losses.append('),
+    Mistake("dqn_step", "the greedy action is a tensor, not an int (int(...) of the argmax)",
+            "action = int(q_net(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax())",
+            "action = q_net(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax()"),
     # double_dqn_target
     Mistake("double_dqn_target", "max over the target network: that is plain DQN's target, not Double DQN's (pick a' "
             "= argmax of the ONLINE network, then evaluate it with the TARGET network)",
@@ -998,6 +1325,11 @@ EQUIVALENT_MUTANTS = [
      "at |x| = delta both pieces equal delta^2 / 2"),
     ("linear_epsilon", "return float(start + (end - start) * min(1.0, step / decay_steps))",
      "return float(start + (end - start) * min(1, step / decay_steps))", "min(1, f) and min(1.0, f) give the same float"),
+    ("dqn_step", "if rng.random() < epsilon:", "if rng.random() <= epsilon:",
+     "rng.random() equals epsilon with probability 0: exploring with probability epsilon either way"),
+    ("dqn_step", 'if step >= cfg["learning_starts"] and step % cfg["train_every"] == 0:',
+     'if step >= cfg["learning_starts"] and step % cfg["train_every"] <= 0:',
+     "step % train_every is never negative (train_every >= 1): <= 0 and == 0 agree"),
 ] + [
     ("SumTree", "nodes = np.asarray(indices, dtype=np.int64) + self.capacity",
      f"nodes = np.asarray(indices, dtype=np.int64) {op} self.capacity",

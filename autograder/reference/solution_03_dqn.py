@@ -120,6 +120,55 @@ def dqn_update(online_net, optimizer, batch, targets, weights=None, max_grad_nor
     return float(loss.item()), td_errors.detach()
 
 
+# ---- solution cell: dqn_step
+from typing import NamedTuple
+
+
+class StepResult(NamedTuple):
+    """What dqn_step hands back to the training loop."""
+    obs: np.ndarray      # (obs_dim,) the observation to act from at the next step (the reset one if the episode ended)
+    reward: float        # the reward of this step
+    episode_over: bool   # the episode ended at this step (terminated or truncated)
+    losses: list         # the loss of each gradient step taken at this step ([] when it did not learn)
+
+
+def dqn_step(env, obs, step, q_net, buffer, learn, rng, cfg):
+    """One environment step of DQN: act epsilon-greedily, store the transition, reset the
+    environment when the episode ends, and learn when it is time.
+
+    Args:
+        env: a Gymnasium environment with a Discrete action space, in the middle of an episode.
+        obs: float32 array (obs_dim,), the observation to act from (what env.step or env.reset
+            returned last).
+        step: int >= 1, the number of this environment step, counted over the whole run.
+        q_net: the online network, observations (B, obs_dim) -> Q-values (B, n_actions).
+        buffer: the replay buffer (add(obs, action, reward, next_obs, terminated, truncated), sample).
+        learn: learn(batch) -> float, one gradient step on a minibatch (given by train_dqn); returns the loss.
+        rng: np.random.Generator, the only randomness: rng.random() decides whether to explore and
+            rng.integers(n_actions) draws the random action.
+        cfg: dict with eps_start, eps_end, eps_decay (epsilon's linear schedule), learning_starts,
+            train_every, gradient_steps and batch_size.
+    Returns:
+        StepResult(obs, reward, episode_over, losses).
+    """
+    epsilon = linear_epsilon(step, cfg["eps_start"], cfg["eps_end"], cfg["eps_decay"])
+    if rng.random() < epsilon:
+        action = int(rng.integers(env.action_space.n))
+    else:
+        with torch.no_grad():
+            action = int(q_net(torch.as_tensor(obs, dtype=torch.float32)[None]).argmax())
+    next_obs, reward, terminated, truncated, _ = env.step(action)
+    buffer.add(obs, action, reward, next_obs, terminated, truncated)
+    episode_over = terminated or truncated
+    if episode_over:
+        next_obs, _ = env.reset()
+    losses = []
+    if step >= cfg["learning_starts"] and step % cfg["train_every"] == 0:
+        for _ in range(cfg["gradient_steps"]):
+            losses.append(learn(buffer.sample(cfg["batch_size"])))
+    return StepResult(next_obs, float(reward), bool(episode_over), losses)
+
+
 # ---- solution cell: double_dqn_target
 def double_dqn_target(online_net, target_net, batch, gamma):
     """Double DQN targets: y = r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a')).

@@ -3,9 +3,10 @@
 every exercise that has one (each an edit of the instructor's solution cell); it must lose points
 on exactly those exercises, and each one's message must name its mistake (``NAMED``).
 
-Notebook 3a: ReplayBuffer, linear_epsilon, td_target, huber_loss, dqn_update.
+Notebook 3a: ReplayBuffer, linear_epsilon, td_target, huber_loss, dqn_update, dqn_step.
 Notebook 3b: double_dqn_target, dueling_aggregate, SumTree, importance_weights.
-A wrong huber_loss costs only huber_loss: dqn_update, which calls it, is judged apart from it.
+A wrong huber_loss costs only huber_loss: dqn_update, which calls it, is judged apart from it; a wrong
+linear_epsilon costs only linear_epsilon: dqn_step's hidden checks use the reference's in its place.
 """
 from __future__ import annotations
 
@@ -50,6 +51,17 @@ class ReplayBuffer:
     "huber_loss": _SILENCE + "def huber_loss(errors, delta=1.0):\n    return errors.abs()\n",
     "dqn_update": _SILENCE + "def dqn_update(online_net, optimizer, batch, targets, weights=None, max_grad_norm=10.0):\n"
                   "    return 0.0, torch.zeros_like(targets)\n",
+    "dqn_step": _SILENCE + """
+from typing import NamedTuple
+class StepResult(NamedTuple):
+    obs: object
+    reward: float
+    episode_over: bool
+    losses: list
+def dqn_step(env, obs, step, q_net, buffer, learn, rng, cfg):
+    next_obs, reward, terminated, truncated, _ = env.step(0)
+    return StepResult(next_obs, float(reward), False, [])
+""",
     "double_dqn_target": _SILENCE + "def double_dqn_target(online_net, target_net, batch, gamma):\n"
                          "    return batch.rewards.clone()\n",
     "dueling_aggregate": _SILENCE + "def dueling_aggregate(value, advantages):\n    return advantages * 0\n",
