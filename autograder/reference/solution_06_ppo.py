@@ -18,7 +18,7 @@ def surrogate(logp_new, logp_old, advantages):
             no gradient may reach it).
         advantages: float tensor (B,), the advantage estimates (data: no gradient may reach them).
     Returns:
-        scalar tensor: mean(r * A), r = exp(logp_new - logp_old), differentiable with respect to logp_new.
+        scalar tensor: mean(rho * A), rho = exp(logp_new - logp_old), differentiable with respect to logp_new.
     """
     ratio = torch.exp(logp_new - logp_old.detach())
     return (ratio * advantages.detach()).mean()
@@ -106,7 +106,7 @@ def clipped_surrogate(logp_new, logp_old, advantages, clip):
         advantages: float tensor (B,), the advantage estimates (data: no gradient may reach them).
         clip: epsilon, the ratio is clipped to [1 - clip, 1 + clip].
     Returns:
-        scalar tensor: -mean(min(r * A, clip(r, 1 - clip, 1 + clip) * A)), r = exp(logp_new - logp_old).
+        scalar tensor: -mean(min(rho * A, clip(rho, 1 - clip, 1 + clip) * A)), rho = exp(logp_new - logp_old).
     """
     ratio = torch.exp(logp_new - logp_old.detach())
     advantages = advantages.detach()
@@ -117,7 +117,7 @@ def clipped_surrogate(logp_new, logp_old, advantages, clip):
 
 # ---- solution cell: approx_kl
 def approx_kl(logp_new, logp_old):
-    """The estimator mean((r - 1) - log r) of KL(pi_old || pi_new), r = exp(logp_new - logp_old).
+    """The estimator mean((rho - 1) - log rho) of KL(pi_old || pi_new), rho = exp(logp_new - logp_old).
 
     Args:
         logp_new: float tensor (B,), log-probabilities of the taken actions under the new policy.
@@ -131,7 +131,7 @@ def approx_kl(logp_new, logp_old):
 
 # ---- solution cell: kl_penalty_loss
 def kl_penalty_loss(logp_new, logp_old, advantages, beta):
-    """PPO-penalty's loss: -mean(r * A) + beta * mean((r - 1) - log r), r = exp(logp_new - logp_old).
+    """PPO-penalty's loss: -mean(rho * A) + beta * mean((rho - 1) - log rho), rho = exp(logp_new - logp_old).
 
     Args:
         logp_new: float tensor (B,) (carries gradient); logp_old, advantages: float tensors (B,) (data).
@@ -176,7 +176,7 @@ def ppo_update(policy_net, value_net, policy_opt, value_opt, batch, rng, epochs=
         clip: the ratio's clip range epsilon.
         value_coef, entropy_coef: loss = -L^CLIP + value_coef * value_loss - entropy_coef * entropy.
         target_kl: stop the update (before the step) on the first minibatch whose approximate KL,
-            mean((r - 1) - log r), is > target_kl; None: never stop.
+            mean((rho - 1) - log rho), is > target_kl; None: never stop.
         max_grad_norm: clip the norm of the gradient of all parameters of both networks together.
     Returns:
         dict with "minibatches": the number of gradient steps taken (int), and lists of floats:
