@@ -12,16 +12,17 @@ and runs, in a namespace of its own (nothing of the current notebook is overwrit
 
 - the ``import`` statements of every code cell,
 - the lines of any cell that take names from a third notebook with ``use_from`` (what the
-  notebook reuses comes along), and
+  notebook reuses comes along; their paths are relative to that notebook's folder), and
 - the definitions of its **exercise cells** (your answers, as you left them) and of its cells
   tagged ``export`` (helpers it hands on, such as a network class or a training function):
   ``def``, ``class``, ``import`` and assignments to names at the top level.
 
 Nothing else runs: no training, no plots, no checks. An exercise you have not written yet raises
-``NotImplementedError`` when it is called, as in its own notebook.
+``NotImplementedError`` when it is called, as in its own notebook. Each statement runs on its own: one
+that fails (a broken answer) costs only the names it defines, and a warning says which cell and line.
 
 **The source comes along.** Each cell is registered (with :mod:`linecache`) under a readable name,
-``<03a_dqn.ipynb cell 10>``: a traceback through one of your functions shows its lines, ``inspect``
+``<03a_dqn.ipynb cell 10>`` (cell 10: its index among all the notebook's cells, from 0): a traceback through one of your functions shows its lines, ``inspect``
 finds its source, and :func:`course_lib.portable.portable` can send it to worker processes.
 
 Nothing here is the answer to an exercise: what you get is what you wrote.
@@ -34,7 +35,6 @@ import linecache
 import os
 import warnings
 from pathlib import Path
-from typing import Any
 
 __all__ = ["use_from", "load_notebook", "code_cells", "definitions"]
 
@@ -108,7 +108,10 @@ def _register(filename: str, text: str) -> str:
 
 def _missing_notebook(path: Path, names: tuple[str, ...]) -> FileNotFoundError:
     what = f"your {', '.join(names)}" if names else "its definitions"
-    same_folder = path.parent == Path(".")
+    where = _loading[-1].parent if _loading else Path.cwd()
+    same_folder = path.parent == Path(".") or (bool(_loading) and path.parent == where)
+    if _loading:
+        path = Path(os.path.relpath(path, where))
     if os.environ.get("NBGRADER_EXECUTION"):                  # nbgrader grades each chapter on its own
         if same_folder:
             return FileNotFoundError(f"{path} is not in this submission (nbgrader grades a chapter's notebooks "
@@ -116,9 +119,9 @@ def _missing_notebook(path: Path, names: tuple[str, ...]) -> FileNotFoundError:
         return FileNotFoundError(f"{path} is not next to this chapter when it is graded (nbgrader grades each "
                                  f"chapter on its own), so the cells that use {what} from it stop here")
     if same_folder:
-        return FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses {what} from it; keep the "
+        return FileNotFoundError(f"{path} not found in {where}: this notebook uses {what} from it; keep the "
                                  "chapter's notebooks together in one folder and run this notebook from there")
-    return FileNotFoundError(f"{path} not found in {Path.cwd()}: this notebook uses {what} from it; keep the "
+    return FileNotFoundError(f"{path} not found in {where}: this notebook uses {what} from it; keep the "
                              "course's chapter folders side by side, as `./course start` sets them up")
 
 
@@ -153,6 +156,8 @@ def _load(path: Path, env: dict, tags: tuple[str, ...], names: tuple[str, ...],
           cells_defining: tuple[str, ...] = ()) -> tuple[list[str], dict[str, str]]:
     """Load ``path`` into ``env`` (see :func:`load_notebook`); return the names its loaded cells define, in
     order, and ``{name: why}`` for those whose statement failed."""
+    if _loading and not path.is_absolute():    # a use_from line of a notebook being loaded: relative to its folder,
+        path = _loading[-1].parent / path        # as when that notebook runs
     if not path.is_file():
         raise _missing_notebook(path, names)
     key = path.resolve()

@@ -290,20 +290,22 @@ def test_use_from_keeps_the_source_for_tracebacks_and_inspect(tmp_path, monkeypa
 
 
 def test_use_from_brings_what_the_notebook_itself_takes(tmp_path, monkeypatch):
-    """A notebook's own use_from lines run when it is loaded: its functions find what they reuse."""
+    """A notebook's own use_from lines run when it is loaded (relative to its folder, as when it runs): its
+    functions find what they reuse."""
     import nbformat
     from course_lib.reuse import use_from
     first = nbformat.v4.new_code_cell("def double(x):\n    return 2 * x")
     first.metadata["nbgrader"] = {"solution": True, "grade_id": "double"}
-    nbformat.write(nbformat.v4.new_notebook(cells=[first]), tmp_path / "a.ipynb")
+    (tmp_path / "ch").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[first]), tmp_path / "ch" / "a.ipynb")
     setup = nbformat.v4.new_code_cell("from course_lib.reuse import use_from\ndouble = use_from('a.ipynb', 'double')\nprint(1)")
     second = nbformat.v4.new_code_cell("def quadruple(x):\n    return double(double(x))")
     second.metadata["nbgrader"] = {"solution": True, "grade_id": "quadruple"}
-    nbformat.write(nbformat.v4.new_notebook(cells=[setup, second]), tmp_path / "b.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup, second]), tmp_path / "ch" / "b.ipynb")
     loop = nbformat.v4.new_code_cell("from course_lib.reuse import use_from\nme = use_from('c.ipynb', 'me')")
     nbformat.write(nbformat.v4.new_notebook(cells=[loop]), tmp_path / "c.ipynb")
     monkeypatch.chdir(tmp_path)
-    assert use_from("b.ipynb", "quadruple")(3) == 12
+    assert use_from("ch/b.ipynb", "quadruple")(3) == 12
     with pytest.warns(UserWarning, match="RecursionError"), pytest.raises(LookupError, match="me of c.ipynb could not"):
         use_from("c.ipynb", "me")
 
