@@ -837,6 +837,13 @@ MISTAKES = [
 # (exercise, original line, mutated line or "*", why no check can kill it)
 
 EQUIVALENT_MUTANTS = [
+    ('collect_episodes', 'bootstrap = np.where(tr & ~te, v_next, 0.0).astype(np.float32)',
+     'bootstrap = np.where(tr * ~te, v_next, 0.0).astype(np.float32)',
+     'tr and te are bool arrays (made so on the line before): the product of two bool arrays is their logical and'),
+    ('collect_episodes', 'bootstrap = np.where(tr & ~te, v_next, 0.0).astype(np.float32)',
+     'bootstrap = np.where(tr // ~te, v_next, 0.0).astype(np.float32)',
+     'tr and te are bool arrays: numpy gives True // True = 1 and x // False = 0 (with a divide-by-zero warning), '
+     'which is their logical and'),
     ('categorical_log_prob', 'log_probs = torch.log_softmax(logits, dim=-1)',
      'log_probs = torch.log_softmax(logits, dim=+1)',
      "the contract's inputs are batches (N, A): axis 1 is the last axis"),
