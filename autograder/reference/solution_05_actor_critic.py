@@ -74,27 +74,7 @@ def actor_critic_loss(logits, actions, values, returns, value_coef=0.5, entropy_
 
 
 # ---- solution cell: collect_rollout
-from typing import NamedTuple
-
-
-class Rollout(NamedTuple):
-    """One A2C rollout: T = n_steps steps in N environments, s_t the observation at step t.
-
-    states: float32 (T, N, obs_dim), s_t (the observation each action was chosen in).
-    actions: int64 (T, N), a_t sampled from pi(. | s_t).
-    rewards: float32 (T, N), r_t (what envs.step returned for a_t).
-    terminated, truncated: bool (T, N), what envs.step returned for a_t.
-    next_values: float32 (T, N), V(s_{t+1}) without gradient; for a step that ended an episode, V of
-        its final observation (info["final_obs"]), not of the next episode's first observation.
-    last_obs: float32 (N, obs_dim), the observations after the last step (the next rollout's s_0).
-    """
-    states: torch.Tensor
-    actions: torch.Tensor
-    rewards: torch.Tensor
-    terminated: torch.Tensor
-    truncated: torch.Tensor
-    next_values: torch.Tensor
-    last_obs: torch.Tensor
+from course_lib.rollouts import Rollout   # (states, actions, rewards, terminated, truncated, next_values, last_obs)
 
 
 def collect_rollout(envs, model, obs, n_steps):
@@ -109,7 +89,9 @@ def collect_rollout(envs, model, obs, n_steps):
         obs: float32 tensor (N, obs_dim), the current observations s_0 (not changed).
         n_steps: T, the number of steps.
     Returns:
-        a Rollout (see its docstring for the fields and their shapes).
+        a Rollout (see help(Rollout)): states float32 (T, N, obs_dim), s_t; actions int64 (T, N), sampled;
+        rewards float32 (T, N); terminated, truncated bool (T, N); next_values float32 (T, N), V(s_{t+1})
+        without gradient, of info["final_obs"] where an episode ended; last_obs float32 (N, obs_dim).
     """
     n_envs, obs_dim = obs.shape
     states = torch.empty(n_steps, n_envs, obs_dim)
