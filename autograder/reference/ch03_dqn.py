@@ -15,6 +15,12 @@ instead each dqn_update probe also asks the student's huber_loss about a fixed b
 where it disagrees with the reference (a huber_loss mistake, graded by its own exercise), dqn_update
 is judged on what does not depend on the Huber loss (TD errors, the loss as the weighted mean of the
 student's own huber_loss, a step taken in the right order, inputs untouched).
+
+dqn_step (one environment step of the training loop) is watched call by call: a scripted spy
+environment (episodes that end terminated, truncated or both), a spy buffer and a spy ``learn``
+live on the grader's side (``wire.Proxy``, ``wire.Callback``), the network is frozen, and each call
+gets a generator whose seed puts its first draw just below or above epsilon. It calls the student's
+linear_epsilon, whose answer is a float: the reference's stands in for it during these checks.
 """
 from __future__ import annotations
 
