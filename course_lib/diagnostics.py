@@ -9,7 +9,8 @@ Panels, each drawn when the run logged something for it (by metric name):
   evaluations (line with markers), the threshold, the reference band if given;
 - **losses**: every metric whose name contains ``loss``;
 - **entropy** (nats), **KL** (``kl``, ``approx_kl``), **gradient norm** (``grad_norm``, before clipping),
-  **Q-values** (``q_mean``...);
+  **Q-values** (``q_mean``...), **probability ratio** (``ratio_max``, ``ratio_min``: of the batch's actions,
+  the policy after the update over the one that collected the batch);
 - any other metric (``epsilon``, ``lr``...) in a panel of its own, except clocks (names ending in
   ``_seconds``, such as A3C's ``run_seconds``: when an evaluation happened, not a diagnostic).
 
@@ -34,6 +35,7 @@ PANELS = (
     ("KL divergence", "KL (nats)", lambda n: n in ("kl", "approx_kl") or n.endswith("_kl"), True),
     ("gradient norm", "global L2 norm", lambda n: "grad_norm" in n, True),
     ("Q-values", "Q", lambda n: n.startswith("q_") or n in ("q", "q_value"), False),
+    ("probability ratio", "pi_new / pi_old", lambda n: n.startswith("ratio_"), False),
 )
 MAX_PANELS = 6
 
