@@ -56,7 +56,7 @@ def actor_critic_loss(logits, actions, values, returns, value_coef=0.5, entropy_
         values: float tensor (B,), the critic's V(s) (carry gradient).
         returns: float tensor (B,), the n-step returns (targets: no gradient may reach them).
         value_coef: weight c_V of the value loss.
-        entropy_coef: weight beta of the entropy bonus.
+        entropy_coef: weight c_H of the entropy bonus.
     Returns:
         (loss, policy_loss, value_loss, entropy), four scalar tensors:
         policy_loss = -mean(log pi(a|s) * (returns - values).detach()),
