@@ -25,16 +25,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from course_lib.envs import SOLVED_RETURN
+
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER = REPO / "notebooks" / "06_ppo"
 OUT = CHAPTER / "reference_curves"
 
 # CartPole-v1: 06b's settings (train_ppo's defaults: rl-zoo's tuned PPO with 10 epochs of 4 minibatches of 64).
-CARTPOLE = dict(env_id="CartPole-v1", threshold=475.0, y_range=(0, 500))
+CARTPOLE = dict(env_id="CartPole-v1", threshold=SOLVED_RETURN["CartPole-v1"], y_range=(0, 500))
 # Pendulum-v1: rl-zoo's PPO (gamma 0.9, lambda 0.95, 10 epochs) without gSDE and VecNormalize, reward scale 0.1
 # (the peer benchmark's PPO on Pendulum trains with these settings too).
 PENDULUM = dict(env_id="Pendulum-v1", n_envs=8, n_steps=256, epochs=10, minibatch_size=64, gamma=0.9, lam=0.95,
-                anneal_clip=False, reward_scale=0.1, threshold=-200.0, y_range=(-1600, 0))
+                anneal_clip=False, reward_scale=0.1, threshold=SOLVED_RETURN["Pendulum-v1"],
+                y_range=(-1600, 0))
 
 #: the details switched on both tasks, one at a time against the task's baseline
 SHARED_VARIANTS = {

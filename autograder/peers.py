@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import ch06_lab_runs, stability
+from course_lib.envs import SOLVED_RETURN
 
 REPO = Path(__file__).resolve().parents[1]
 LOCK = REPO / "requirements-bench.lock"
@@ -46,10 +47,11 @@ RESULTS = REPO / "benchmarks" / "peers.md"
 
 @dataclass(frozen=True)
 class Protocol:
-    """How both sides are measured. Thresholds: CartPole-v1 475, Acrobot-v1 -100, Pendulum-v1 -200."""
+    """How both sides are measured. Thresholds: ``course_lib.envs.SOLVED_RETURN`` (CartPole-v1 475, Acrobot-v1
+    -100, Pendulum-v1 -200)."""
 
     env_id: str = "CartPole-v1"
-    threshold: float = 475.0
+    threshold: float = SOLVED_RETURN["CartPole-v1"]
     eval_every: int = 2_000        # environment steps between evaluations
     eval_episodes: int = 10
     eval_seed: int = 10_000        # evaluation at step t, episode i: reset(seed=eval_seed + t + i)
@@ -180,9 +182,9 @@ def _course_sac(seed: int, protocol: Protocol, budget: int) -> Run:
     return _run_of(log)
 
 
-PENDULUM = Protocol("Pendulum-v1", -200.0, eval_every=1_000, eval_seed=_CH07_EVAL_SEED)
-ACROBOT = Protocol("Acrobot-v1", -100.0, eval_every=4_096)
-PENDULUM_PPO = Protocol("Pendulum-v1", -200.0, eval_every=4_096, eval_seed=_CH07_EVAL_SEED)
+PENDULUM = Protocol("Pendulum-v1", SOLVED_RETURN["Pendulum-v1"], eval_every=1_000, eval_seed=_CH07_EVAL_SEED)
+ACROBOT = Protocol("Acrobot-v1", SOLVED_RETURN["Acrobot-v1"], eval_every=4_096)
+PENDULUM_PPO = Protocol("Pendulum-v1", SOLVED_RETURN["Pendulum-v1"], eval_every=4_096, eval_seed=_CH07_EVAL_SEED)
 
 PAIRS = [
     Pair("DQN (03a) vs SB3 DQN", "03_dqn", "dqn", 40_000, _course_dqn),

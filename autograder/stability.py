@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.envs import SOLVED_RETURN
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "03_dqn" / "03a_dqn.ipynb"
 
 
-def summarize(evals, threshold=475.0, solved_at=None):
+def summarize(evals, threshold=SOLVED_RETURN["CartPole-v1"], solved_at=None):
     """The stability figures of one run from its evaluations ``[(step, mean return), ...]``.
 
     Returns a dict: ``steps`` and ``seconds`` to the first evaluation >= threshold (None if never;
@@ -53,7 +55,7 @@ def _median(xs):
     return float(np.median(xs)) if xs else None
 
 
-def format_table(rows: dict, threshold=475.0) -> str:
+def format_table(rows: dict, threshold=SOLVED_RETURN["CartPole-v1"]) -> str:
     """A markdown table of ``{seed: summarize(...)}`` with a median row."""
     t = int(threshold) if float(threshold).is_integer() else threshold
     fmt = lambda x, spec: "-" if x is None or (isinstance(x, float) and np.isnan(x)) else format(x, spec)

@@ -21,6 +21,20 @@ LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
 #: (row, column) change for each action, in FrozenLake's order: left, down, right, up.
 MOVES = {LEFT: (0, -1), DOWN: (1, 0), RIGHT: (0, 1), UP: (-1, 0)}
 
+#: The "solved" level of each benchmark task, in undiscounted episode return: a run counts as solved at
+#: its first greedy evaluation whose mean return is at least this. Where the numbers come from:
+#:
+#: - CartPole-v1, 475: Gymnasium's own ``reward_threshold`` (``gym.spec("CartPole-v1").reward_threshold``),
+#:   95% of the 500-step time limit at +1 per step.
+#: - Acrobot-v1, -100: Gymnasium's ``reward_threshold`` too: the free end raised within about 100 steps
+#:   (-1 per step, time limit 500).
+#: - Pendulum-v1, -200: the course's choice. Gymnasium gives Pendulum-v1 no ``reward_threshold`` (``None``);
+#:   -200 over its 200 steps (each costing between 0 and -16.3) means a swing-up and then balancing
+#:   upright, the level commonly used for this task.
+#:
+#: Plots draw it as the dashed "solved" line, ``TrainingLogger(threshold=...)`` records its first crossing.
+SOLVED_RETURN = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "Pendulum-v1": -200.0}
+
 DEFAULT_MAP = (
     "S...",
     ".#.H",

@@ -11,7 +11,7 @@ import torch
 from gymnasium.utils.env_checker import check_env
 
 from course_lib import checks, config
-from course_lib.envs import GridWorld, make_env, tabular_model
+from course_lib.envs import SOLVED_RETURN, GridWorld, make_env, tabular_model
 from course_lib.evaluation import evaluate
 from course_lib.plots import plot_learning_curves, plot_values, smooth
 from course_lib.video import gif_bytes, record_episode
@@ -45,6 +45,14 @@ def test_make_env_seeds_reproducibly():
 def test_make_env_unknown_id_names_close_match():
     with pytest.raises(ValueError, match="CartPole-v1"):
         make_env("CartPol-v1")
+
+
+def test_solved_returns_are_gymnasiums_where_it_has_one():
+    import gymnasium as gym
+    assert SOLVED_RETURN["CartPole-v1"] == gym.spec("CartPole-v1").reward_threshold == 475
+    assert SOLVED_RETURN["Acrobot-v1"] == gym.spec("Acrobot-v1").reward_threshold == -100
+    assert gym.spec("Pendulum-v1").reward_threshold is None, "Pendulum's -200 is the course's, say so if this changes"
+    assert SOLVED_RETURN["Pendulum-v1"] == -200
 
 
 def test_gridworld_passes_gymnasium_checker():
