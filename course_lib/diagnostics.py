@@ -1,6 +1,6 @@
 """The diagnostics panel: the plots a practitioner watches during training, on one figure.
 
-    fig = plot_diagnostics("runs/05a_a2c/a2c/seed0", threshold=475, y_range=(0, 500))  # from disk
+    fig = plot_diagnostics("runs/05a_a2c/a2c/seed0", threshold=SOLVED_RETURN["CartPole-v1"], y_range=(0, 500))  # from disk
     fig = log.panel()                                    # live, from a TrainingLogger (same figure)
 
 Panels, each drawn when the run logged something for it (by metric name):

@@ -8,7 +8,7 @@
     grid = Grid("a2c_lr", params={"lr": [3e-4, 1e-3], "n_steps": [5, 20]}, seeds=[0, 1, 2])
     result = run_grid(train, grid)
     print(result)                                          # finished, skipped, failed
-    plot_runs(result.folder, threshold=475)
+    plot_runs(result.folder, threshold=SOLVED_RETURN["CartPole-v1"])
 
 Each run is ``train(seed=seed, run_dir=folder, **hyperparameters)`` and writes its own folder
 ``runs/<experiment>/<variant>/seed<k>`` (variant: ``lr=0.001,n_steps=5``). Runs go to worker

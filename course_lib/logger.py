@@ -1,7 +1,7 @@
 """A training-loop logger: a progress bar, metrics by step, a live diagnostics panel, time to threshold,
 and (when given a folder) the run written to disk as it trains.
 
-    log = TrainingLogger(total_steps=50_000, desc="DQN", threshold=475,
+    log = TrainingLogger(total_steps=50_000, desc="DQN", threshold=SOLVED_RETURN["CartPole-v1"],   # course_lib.envs
                          run_dir=run_path("03a_dqn", "dqn", seed=0), config=CONFIG)
     for step in range(total_steps):
         ...
@@ -53,7 +53,8 @@ class TrainingLogger:
     Args:
         total_steps: length of the progress bar (environment steps, episodes, iterations...).
         desc: label for the bar, the plots and the metrics file.
-        threshold: the evaluation return that counts as solved; the first crossing is recorded.
+        threshold: the evaluation return that counts as solved (the course's are
+            ``course_lib.envs.SOLVED_RETURN[env_id]``); the first crossing is recorded.
         live_plot: redraw the diagnostics panel in place while training.
         plot_every_s: minimum seconds between live redraws (drawing is slower than a CartPole step).
         unit: what a step counts, for the bar.

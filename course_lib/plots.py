@@ -1,8 +1,10 @@
 """Plots: learning curves over several seeds (from arrays or from run folders), a reference band,
 value heatmaps with greedy-policy arrows.
 
-    plot_learning_curves({"DQN": returns}, x=steps, threshold=475, y_range=(0, 500))   # arrays
-    plot_runs(["runs/03a_dqn"], metric="eval_return", threshold=475, y_range=(0, 500),
+    from course_lib.envs import SOLVED_RETURN                # the "solved" returns: CartPole-v1 475, ...
+
+    plot_learning_curves({"DQN": returns}, x=steps, threshold=SOLVED_RETURN["CartPole-v1"], y_range=(0, 500))   # arrays
+    plot_runs(["runs/03a_dqn"], metric="eval_return", threshold=SOLVED_RETURN["CartPole-v1"], y_range=(0, 500),
               reference=read_reference_curve("reference_curves/03a_dqn.csv"))       # run folders
 """
 from __future__ import annotations

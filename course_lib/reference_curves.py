@@ -4,7 +4,7 @@ Each chapter folder that has them holds ``reference_curves/<name>.csv`` (release
 notebooks; data, no code). Draw yours over it to see whether your agent learns as it should::
 
     reference = read_reference_curve("reference_curves/03a_dqn.csv")
-    plot_runs(["runs/03a_dqn"], threshold=475, y_range=(0, 500), reference=reference)
+    plot_runs(["runs/03a_dqn"], threshold=SOLVED_RETURN["CartPole-v1"], y_range=(0, 500), reference=reference)
 
 File format: ``#``-comment lines ``# key: value`` (name, metric, x, seeds, source...), then a CSV
 table with columns ``x, mean, low, high``: on a common grid of ``x`` (environment steps, or
