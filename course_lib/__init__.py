@@ -3,6 +3,7 @@
 Small modules, each named for what it holds:
 
 - ``config``     fast mode (``COURSE_FAST=1``), device choice, seeding
+- ``hyperparams`` typed hyperparameters: a frozen dataclass per training function, changes checked
 - ``envs``       make and seed environments, the course's grid world, tabular models of toy-text envs
 - ``plots``      learning curves over seeds, value heatmaps with greedy-policy arrows
 - ``video``      record an episode and show it inline as an animated image (no ffmpeg)

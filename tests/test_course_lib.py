@@ -403,3 +403,26 @@ def test_observation_normalizer_merges_batches_into_the_mean_and_variance_of_all
     z = norm(everything)
     assert torch.allclose(z.mean(0), torch.zeros(3), atol=1e-3) and torch.allclose(z.std(0, unbiased=False), torch.ones(3), atol=1e-3)
     assert ObservationNormalizer(1, clip=2.0)(torch.tensor([[100.0]])).item() == 2.0
+
+
+def test_with_changes_replaces_fields_and_names_the_valid_ones():
+    from dataclasses import FrozenInstanceError, dataclass
+
+    from course_lib.hyperparams import as_record, with_changes
+
+    @dataclass(frozen=True)
+    class Cfg:
+        lr: float = 1e-3
+        n_envs: int = 8
+
+    base = Cfg()
+    changed = with_changes(base, lr=3e-4)
+    assert (changed.lr, changed.n_envs, base.lr) == (3e-4, 8, 1e-3)
+    assert with_changes(base) is base
+    with pytest.raises(TypeError, match=r"Cfg has no setting 'lr_pi'; its settings are: lr, n_envs"):
+        with_changes(base, lr_pi=1e-3)
+    with pytest.raises(TypeError, match="config dataclass instance"):
+        with_changes(Cfg, lr=1.0)
+    with pytest.raises(FrozenInstanceError):
+        base.lr = 2.0
+    assert as_record(changed) == {"lr": 3e-4, "n_envs": 8}
