@@ -23,6 +23,19 @@ def test_notebook_has_no_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts (clear them before committing)"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_its_own_id(path):
+    """nbformat 4.5 requires a unique ``id`` per cell; JupyterLab and nbgrader would add missing ones on save,
+    so a notebook written by a script without them changes under the student's hands."""
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    missing = [i for i, c in enumerate(cells) if not c.get("id")]
+    assert not missing, f"{path.name}: cells {missing} have no id (nbformat.validator.normalize adds them)"
+    repeated = [k for k, n in Counter(c["id"] for c in cells).items() if n > 1]
+    assert not repeated, f"{path.name}: cell ids {repeated} are used more than once"
+
+
 @pytest.mark.parametrize("chapter", chapters())
 def test_nbgrader_metadata_is_consistent(chapter):
     ids, points = [], 0.0
