@@ -65,7 +65,7 @@ def load_notebook_function(notebook: str | Path, name: str) -> Callable:
             if not wanted:
                 continue
             try:
-                exec(compile(ast.Module([node], []), f"<{path.name}>", "exec"), namespace)
+                exec(compile(ast.Module([node], []), f"<{path.name}>", "exec", dont_inherit=True), namespace)
             except Exception:  # noqa: BLE001 (a statement that needs the notebook's state)
                 continue
     if not callable(namespace.get(name)):

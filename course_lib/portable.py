@@ -99,7 +99,7 @@ class Portable:
         for name, source in self.sources.items():
             filename = f"<portable {name} #{next(_cell_counter)}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            exec(compile(source, filename, "exec"), namespace)
+            exec(compile(source, filename, "exec", dont_inherit=True), namespace)
         return namespace[self.name]
 
     def __call__(self, *args, **kwargs):

@@ -184,8 +184,8 @@ def _load(path: Path, env: dict, tags: tuple[str, ...], names: tuple[str, ...],
 
     def run(label: str, text: str, node: ast.stmt, loud: bool) -> None:
         filename = _register(f"<{label}>", text + "\n")
-        try:
-            exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), env)  # noqa: S102
+        try:   # dont_inherit: not this module's `from __future__ import annotations` (a notebook's dataclass needs real annotations)
+            exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", dont_inherit=True), env)  # noqa: S102
         except Exception as exc:  # noqa: BLE001 (a broken statement costs only its own names)
             message = f"{label}, line {node.lineno}: {type(exc).__name__}: {exc}"
             for name in _assigned_names(node) or []:
