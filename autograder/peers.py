@@ -85,7 +85,7 @@ class Pair:
 
 
 def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
-    """03a's ``train_dqn`` with its full-mode CONFIG (trained to the end, never stopped early)."""
+    """03a's ``train_dqn`` with its full-mode DQNConfig (trained to the end, never stopped early)."""
     ns = stability.load_training()
     run = ns["train_dqn"](seed=seed, stop_when_solved=False, total_steps=budget, eval_every=protocol.eval_every,
                           eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,

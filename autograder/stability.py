@@ -1,10 +1,10 @@
 """Does 03a's DQN *stay* solved? Measure it over seeds (instructors; a few minutes).
 
-    python -m autograder.stability                       # 03a's solution, full-mode CONFIG, seeds 0 1 2
+    python -m autograder.stability                       # 03a's solution, full-mode DQNConfig, seeds 0 1 2
     python -m autograder.stability --seeds 0 1 2 3 4 --set tau=1.0 target_update=32 lr_end=2.3e-3
 
 Runs ``train_dqn`` of ``notebooks/03_dqn/03a_dqn.ipynb`` (the solution cells and the ``export``-tagged
-cells, loaded as notebook 3b loads them) with its full-mode ``CONFIG`` (plus ``--set`` overrides), one
+cells, loaded as notebook 3b loads them) with its full-mode ``DQNConfig`` (plus ``--set`` changes), one
 seed after the other, never stopping at the first crossing. The protocol is the notebook's: every
 ``eval_every`` (2,000) environment steps, 10 greedy episodes from fresh start states; evaluation
 time is excluded from the training seconds; one torch thread. Per seed it prints the environment
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.envs import SOLVED_RETURN
+from course_lib.hyperparams import with_changes
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "03_dqn" / "03a_dqn.ipynb"
@@ -72,7 +73,7 @@ def format_table(rows: dict, threshold=SOLVED_RETURN["CartPole-v1"]) -> str:
 
 def load_training(notebook: Path = NOTEBOOK, extra: tuple[str, ...] = ()) -> dict:
     """A namespace with the notebook's imports, exercises (solutions) and ``export``-tagged cells
-    (03a: CONFIG and train_dqn), plus the cells that define the names in ``extra``."""
+    (03a: DQNConfig and train_dqn), plus the cells that define the names in ``extra``."""
     import nbformat
     import torch
 
@@ -102,17 +103,17 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
     """Train one run per seed (one after the other) and return ``{seed: summarize(...)}``."""
     os.environ.setdefault("COURSE_QUIET_LOGGER", "1")   # no progress bars, no live plots
     ns = load_training(notebook)
-    cfg = {**ns["CONFIG"], **(overrides or {})}
+    config = with_changes(ns["DQNConfig"](), **(overrides or {}))   # a misspelt setting raises a TypeError here
     rows = {}
     for seed in seeds:
-        run = ns["train_dqn"](seed=seed, stop_when_solved=False, **(overrides or {}))
-        rows[seed] = summarize(run["evals"], cfg["threshold"], run["solved_at"])
+        run = ns["train_dqn"](config, seed=seed, stop_when_solved=False)
+        rows[seed] = summarize(run["evals"], config.threshold, run["solved_at"])
         rows[seed]["evals"] = [round(v) for _, v in run["evals"]]
         rows[seed]["train_seconds"] = run["seconds"]
         rows[seed]["eval_steps"] = [int(step) for step, _ in run["evals"]]
-        rows[seed]["kept"] = summarize(run["kept_evals"], cfg["threshold"])   # the best checkpoint, on the same states
+        rows[seed]["kept"] = summarize(run["kept_evals"], config.threshold)   # the best checkpoint, on the same states
         s = rows[seed]
-        echo(f"seed {seed}: first >= {cfg['threshold']:g} at " + (f"{s['steps']:,} steps, {s['seconds']:.1f} s" if s["steps"]
+        echo(f"seed {seed}: first >= {config.threshold:g} at " + (f"{s['steps']:,} steps, {s['seconds']:.1f} s" if s["steps"]
              else "never") + f"; {s['train_seconds']:.0f} training s in all; evaluations {s['evals']}; the kept "
              f"network stayed in {_percent(s['kept']['stayed'])} of its later evaluations")
     return rows
@@ -145,7 +146,7 @@ def _value(text: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.stability", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="CONFIG overrides")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="DQNConfig fields to change")
     parser.add_argument("--notebook", default=str(NOTEBOOK))
     parser.add_argument("--save", help="append the evaluations to this CSV, under --label")
     parser.add_argument("--label", default="measured")

@@ -59,7 +59,7 @@ def test_train_dqn_judges_the_kept_network_on_the_same_states():
     # the last evaluation (step 900) is below the best so far: there the kept network was played on its own,
     # from the same start states as the online one (seed eval_seed + 900), and the score is its own
     assert online[-1] < max(online)
-    replay = ns["evaluate_greedy"](run["best_net"], 2, seed=ns["CONFIG"]["eval_seed"] + 900).mean
+    replay = ns["evaluate_greedy"](run["best_net"], 2, seed=ns["DQNConfig"]().eval_seed + 900).mean
     assert kept[-1] == replay and kept[-1] != online[-1]
 
 
