@@ -1,0 +1,96 @@
+"""Chapter 4's training functions write run folders: train_vpg (04a) and train_vpg_gae (04b), each with a
+tiny budget in this process, a run_dir, and the folder read back with course_lib.runs.read_run. Also: their
+typed configs (VPGConfig, VPGGAEConfig) take changes by keyword and reject a misspelt setting."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks" / "04_policy_gradient"
+# what the diagnostics panel shows: the metrics both functions log at every update
+PANEL = {"episode_return", "eval_return", "pg_loss", "v_loss", "entropy", "kl", "grad_norm", "explained_variance"}
+
+
+@pytest.fixture(autouse=True)
+def quiet(monkeypatch):
+    monkeypatch.setenv("COURSE_QUIET_LOGGER", "1")   # no progress bars
+
+
+@pytest.fixture(scope="module")
+def vpg():
+    from autograder.stability import load_training
+    return load_training(NOTEBOOKS / "04a_reinforce.ipynb", extra=("train_vpg",))
+
+
+@pytest.fixture(scope="module")
+def vpg_gae():
+    from autograder.stability import load_training
+    ns = load_training(NOTEBOOKS / "04b_gae_gaussian.ipynb", extra=("train_vpg_gae",))
+    ns["DEVICE"] = ns["device"]()      # set by 04b's import cell, whose other lines a loader does not run
+    return ns
+
+
+def check_folder(path, config, seed, history_evals):
+    from course_lib.runs import read_run
+    run = read_run(path)
+    assert run.config == {**dataclasses.asdict(config), "seed": seed}
+    assert run.status["status"] == "finished"
+    assert PANEL <= set(run.metrics), sorted(run.metrics)
+    steps, evals = run.curve("eval_return")
+    assert list(evals) == pytest.approx(history_evals)            # the evaluations the function returned
+    assert (path / "model.pt").exists()
+    return run
+
+
+def test_train_vpg_writes_a_readable_run_folder(vpg, tmp_path):
+    config = vpg["VPGConfig"](batch_size=200, total_steps=400, n_envs=2, eval_episodes=1, hidden=16)
+    policy, _, history = vpg["train_vpg"](config, seed=3, run_dir=tmp_path / "vpg" / "seed3")
+    run = check_folder(tmp_path / "vpg" / "seed3", config, 3, history["eval"])
+    assert "kept_return" in run.metrics
+    assert run.config["env_id"] == "CartPole-v1" and run.config["lr_pi"] == 3e-3
+    saved = torch.load(tmp_path / "vpg" / "seed3" / "model.pt")
+    assert all(torch.equal(saved[k], v) for k, v in policy.state_dict().items())
+    assert (tmp_path / "vpg" / "seed3" / "policy.pt2").exists()      # ./course watch can play it
+    # writing the folder changes nothing in the training
+    _, _, again = vpg["train_vpg"](config, seed=3)
+    assert again["eval"] == history["eval"] and again["loss"] == history["loss"]
+
+
+def test_train_vpg_writes_through_a_given_logger(vpg, tmp_path):
+    from course_lib.logger import TrainingLogger
+    from course_lib.runs import read_run
+    log = TrainingLogger(400, live_plot=False)
+    _, _, history = vpg["train_vpg"](seed=0, total_steps=400, batch_size=200, n_envs=2, eval_episodes=1, log=log,
+                                     run_dir=tmp_path / "run")
+    assert read_run(tmp_path / "run").status["status"] == "running"   # the caller closes its logger
+    log.close()
+    check_folder(tmp_path / "run", vpg["VPGConfig"](total_steps=400, batch_size=200, n_envs=2, eval_episodes=1), 0,
+                 history["eval"])
+
+
+def test_train_vpg_gae_writes_a_readable_run_folder(vpg_gae, tmp_path):
+    config = vpg_gae["VPGGAEConfig"](env_id="CartPole-v1", total_steps=200, n_envs=2, steps_per_env=50, eval_every=1,
+                                     eval_episodes=1, hidden=16)
+    policy, _, history = vpg_gae["train_vpg_gae"](config, seed=1, run_dir=tmp_path / "gae")
+    check_folder(tmp_path / "gae", config, 1, history["eval"])
+    assert len(history["eval"]) == 2 and (tmp_path / "gae" / "policy.pt2").exists()   # discrete: watchable
+    # a Gaussian policy: its state_dict (mean network and log_std) in model.pt
+    config = vpg_gae["VPGGAEConfig"](total_steps=200, n_envs=1, steps_per_env=200, eval_episodes=1, hidden=16)
+    policy, _, history = vpg_gae["train_vpg_gae"](config, seed=0, run_dir=tmp_path / "pendulum")
+    run = check_folder(tmp_path / "pendulum", config, 0, history["eval"])
+    assert run.config["env_id"] == "Pendulum-v1" and run.config["lam"] == 0.95
+    assert set(torch.load(tmp_path / "pendulum" / "model.pt")) == set(policy.state_dict())
+
+
+@pytest.mark.parametrize("name, fields", [("VPGConfig", "lr_pi"), ("VPGGAEConfig", "lam")])
+def test_configs_take_changes_and_reject_typos(vpg, vpg_gae, name, fields):
+    ns = vpg if name == "VPGConfig" else vpg_gae
+    train = ns["train_vpg" if name == "VPGConfig" else "train_vpg_gae"]
+    config = ns[name]()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.gamma = 0.5
+    with pytest.raises(TypeError, match=fields):           # the message lists the valid settings
+        train(seed=0, lr=1e-3)
