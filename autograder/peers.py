@@ -97,9 +97,9 @@ def _course_dqn(seed: int, protocol: Protocol, budget: int) -> Run:
 def _course_a2c(seed: int, protocol: Protocol, budget: int) -> Run:
     """05a's ``train_a2c`` with the notebook's settings, trained to the end (with its kept network's evaluations)."""
     ns = stability.load_training(REPO / "notebooks" / "05_actor_critic" / "05a_a2c.ipynb", extra=("train_a2c",))
-    _, log = ns["train_a2c"](seed=seed, total_steps=budget, eval_every=protocol.eval_every,
-                             eval_episodes=protocol.eval_episodes, eval_seed=protocol.eval_seed,
-                             threshold=protocol.threshold, stop_at_threshold=False, live_plot=False)
+    config = ns["A2CConfig"](total_steps=budget, eval_every=protocol.eval_every, eval_episodes=protocol.eval_episodes,
+                             eval_seed=protocol.eval_seed, threshold=protocol.threshold, stop_at_threshold=False)
+    _, log = ns["train_a2c"](config, seed=seed, live_plot=False)
     return _run_of(log, kept=_points(log.history["kept_return"]))
 
 

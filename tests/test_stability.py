@@ -89,8 +89,8 @@ def test_train_a2c_keeps_the_first_of_equal_best_evaluations():
         return copies[-1]
 
     ns["evaluate"], ns["copy"] = scripted_evaluate, SimpleNamespace(deepcopy=deepcopy)
-    model, log = ns["train_a2c"](seed=0, n_envs=2, n_steps=5, total_steps=40, eval_every=10, eval_episodes=1,
-                                 stop_at_threshold=False, live_plot=False)
+    config = ns["A2CConfig"](n_envs=2, n_steps=5, total_steps=40, eval_every=10, eval_episodes=1, stop_at_threshold=False)
+    model, log = ns["train_a2c"](config, seed=0, live_plot=False)
     # evaluations after 10, 20, 30 and 40 steps; the kept network was played at 30 (the tie) and 40 (the drop)
     assert seeds == [10_010, 10_020, 10_030, 10_030, 10_040, 10_040]
     assert [v for _, v in log.history["eval_return"]] == [10.0, 20.0, 20.0, 5.0]
