@@ -38,10 +38,11 @@ def a3c():
 
 def test_train_a3c_writes_a_readable_run_folder(a3c, tmp_path):
     folder = tmp_path / "05b_a3c" / "a3c" / "seed3"
-    config = a3c["A3CConfig"](total_steps=1_200, max_seconds=60, eval_every=400, eval_episodes=1,
+    # 4,000 steps: about a second, several calls of the monitor (every 0.25 s), which evaluates and logs
+    config = a3c["A3CConfig"](total_steps=4_000, max_seconds=60, eval_every=1_000, eval_episodes=1,
                               stop_at_threshold=False)
     kept, log, run = a3c["train_a3c"](config, seed=3, live_plot=False, run_dir=folder)
-    assert run.stopped_by == "max_steps" and run.steps >= 1_200
+    assert run.stopped_by == "max_steps" and run.steps >= 4_000
     saved = read_run(folder)
     assert saved.status["status"] == "finished"
     # config.json: every field of the config (the threshold resolved from env_id) and the seed
@@ -100,3 +101,18 @@ def test_05b_takes_train_a2c_and_its_config_with_use_from(monkeypatch):
     _, log = train_a2c(A2CConfig(n_envs=2, n_steps=5, total_steps=40, eval_every=20, eval_episodes=1),
                        seed=0, live_plot=False, updates_per_rollout=4)
     assert len(log.history["ratio_max"]) == 4                         # 4 updates, each reusing its rollout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_train_a3c_under_a_start_method_that_pickles(a3c, tmp_path, method):
+    """Under spawn and forkserver the workers are fresh interpreters: 5b's a3c_worker travels as source code, its
+    settings as a plain dict (as_record), never as the notebook's A3CConfig class."""
+    from course_lib.workers import start_methods
+    if method not in start_methods():
+        pytest.skip(f"{method} is not available here")
+    _, log, run = a3c["train_a3c"](seed=0, total_steps=600, max_seconds=120, eval_every=300, eval_episodes=1,
+                                   stop_at_threshold=False, start_method=method, live_plot=False, run_dir=tmp_path)
+    assert run.start_method == method and run.stopped_by == "max_steps" and run.exit_codes == [0, 0]
+    assert read_run(tmp_path).status["status"] == "finished"
+    assert len(run.metric("episode_return")[1]) > 0           # the workers played (their reports came back)
