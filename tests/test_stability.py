@@ -63,6 +63,38 @@ def test_train_dqn_judges_the_kept_network_on_the_same_states():
     assert kept[-1] == replay and kept[-1] != online[-1]
 
 
+def test_train_dqn_takes_a_typed_config_and_logs_the_gradient_norm_before_clipping(monkeypatch):
+    """03a's DQNConfig: keywords are changes of the config (the same run either way), a misspelt one is a TypeError;
+    env_id switches the task; grad_norm is the norm clip_grad_norm_ measured (before clipping), mean per burst."""
+    import numpy as np
+    import pytest
+    import torch
+
+    from autograder.stability import load_training
+    from course_lib.logger import TrainingLogger
+    ns = load_training()
+    train_dqn, DQNConfig = ns["train_dqn"], ns["DQNConfig"]
+    with pytest.raises(TypeError, match="learning_rate"):
+        train_dqn(learning_rate=1e-3)
+    small = dict(total_steps=300, learning_starts=100, eval_every=300, gradient_steps=2, eval_episodes=1)
+    by_config, by_keywords = train_dqn(DQNConfig(**small), seed=0), train_dqn(seed=0, **small)
+    assert by_config["evals"] == by_keywords["evals"]
+    assert all(torch.equal(a, b) for a, b in zip(by_config["net"].parameters(), by_keywords["net"].parameters()))
+
+    measured = []                                  # what clip_grad_norm_ returns: the total norm before clipping
+    clip = torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda *a, **k: measured.append(float(clip(*a, **k))) or measured[-1])
+    log = TrainingLogger(300, live_plot=False)
+    train_dqn(seed=0, logger=log, max_grad_norm=0.05, train_every=50, **{**small, "gradient_steps": 4})
+    logged = np.array([v for _, v in log.history["grad_norm"]])
+    assert len(measured) == 4 * len(logged) == 4 * 5          # bursts at steps 100, 150, ..., 300
+    assert np.allclose(logged, np.array(measured).reshape(-1, 4).mean(axis=1), rtol=1e-5)
+    assert (logged > 0.05).all()                   # above the clipping threshold: measured before clipping
+
+    acrobot = train_dqn(DQNConfig(env_id="Acrobot-v1", threshold=-100.0, **small), seed=0)
+    assert acrobot["net"](torch.zeros(1, 6)).shape == (1, 3) and -500 <= acrobot["evals"][-1][1] <= 0
+
+
 def test_train_a2c_keeps_the_first_of_equal_best_evaluations():
     """05a's kept network: only a strictly better evaluation replaces it. The evaluations are scripted (in call
     order): the online network scores 10, 20, 20 (a tie with the best) and 5; at the tie and at the drop the kept
