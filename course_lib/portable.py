@@ -13,12 +13,15 @@ it calls, the imports it uses and the constants it reads), and the child execute
     result = run_workers(portable(my_worker), n_workers=2, args=(model, optimizer, config))
 
 Functions loaded from another notebook with :func:`course_lib.reuse.use_from` keep their source, so
-they travel the same way.
+they travel the same way. A class defined in the notebook cannot travel, with one exception: a dataclass
+that holds fields only (a typed config, :mod:`course_lib.hyperparams`) is rebuilt in the child from its
+fields, so ``train_a2c(config=A2CConfig())`` can run in spawned workers.
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import dis
 import importlib
 import inspect
@@ -168,10 +171,13 @@ def portable(fn: Callable) -> Portable:
                 sources.update(obj.sources)
                 imports.update(obj.imports)
                 values.update(obj.values)
+            elif isinstance(obj, type) and _plain_dataclass(obj):
+                values[name] = pickle.dumps(_DataclassRecipe(obj))   # a config class: rebuilt from its fields
             elif isinstance(obj, type):
                 raise ValueError(f"portable: {f.__name__!r} uses the class {name!r}, defined in the notebook: "
                                  "a worker started with spawn cannot import it. Use a class from a module "
-                                 "(course_lib.networks.ActorCritic, ...) or pass what you need as arguments.")
+                                 "(course_lib.networks.ActorCritic, ...) or pass what you need as arguments "
+                                 "(a dataclass with fields only, such as a config, is sent).")
             else:
                 try:
                     values[name] = pickle.dumps(obj)
@@ -195,3 +201,50 @@ def _names_in_defaults(source: str) -> set[str]:
         return set()
     roots = list(node.decorator_list) + list(node.args.defaults) + [d for d in node.args.kw_defaults if d]
     return {n.id for r in roots for n in ast.walk(r) if isinstance(n, ast.Name)}
+
+
+_GENERATED = "<string>"   # the file name of the methods @dataclass writes (__init__, __repr__, __eq__...)
+
+
+def _plain_dataclass(cls: type) -> bool:
+    """True for a dataclass whose class body holds fields only (a typed config): no method, property or
+    class attribute of its own, so that its fields say everything about it."""
+    if not dataclasses.is_dataclass(cls):
+        return False
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, value in vars(cls).items():
+        if key.startswith("__") or key in names:
+            continue
+        return False                     # a method, property or constant of its own: not rebuilt from fields
+    return all(value.__code__.co_filename in (_GENERATED, dataclasses.__file__)   # written by @dataclass
+               for key, value in vars(cls).items() if isinstance(value, types.FunctionType))
+
+
+def _rebuild_dataclass(name: str, fields: list, frozen: bool, doc: str | None) -> type:
+    """The class of :class:`_DataclassRecipe`, made again in the worker with ``dataclasses.make_dataclass``."""
+    specs = [(n, t, dataclasses.field(default=d) if has_default else dataclasses.field()) for n, t, has_default, d in fields]
+    cls = dataclasses.make_dataclass(name, specs, frozen=frozen, namespace={"__doc__": doc})
+    cls.__module__ = _PORTABLE_MODULE
+    return cls
+
+
+class _DataclassRecipe:
+    """A notebook dataclass as pickle can send it: its name, fields (name, annotation, default), frozen flag and
+    docstring; unpickling makes the class again (:func:`_rebuild_dataclass`)."""
+
+    def __init__(self, cls: type):
+        fields = []
+        for f in dataclasses.fields(cls):
+            if f.default_factory is not dataclasses.MISSING:
+                raise ValueError(f"portable: the dataclass {cls.__name__!r} has a default_factory for {f.name!r}; "
+                                 "give it a plain default (a tuple instead of a list) to send it to workers")
+            has_default = f.default is not dataclasses.MISSING
+            try:                          # the annotation as it is (float, float | None), or as text
+                annotation = pickle.loads(pickle.dumps(f.type))
+            except Exception:  # noqa: BLE001
+                annotation = f.type if isinstance(f.type, str) else repr(f.type)
+            fields.append((f.name, annotation, has_default, f.default if has_default else None))
+        self.args = (cls.__name__, fields, cls.__dataclass_params__.frozen, cls.__doc__)
+
+    def __reduce__(self):
+        return _rebuild_dataclass, self.args
