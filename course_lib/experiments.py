@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -42,12 +43,19 @@ def parse_grid(items: list[str]) -> dict[str, list]:
     return grid
 
 
+def _is_use_from(node: ast.stmt) -> bool:
+    """``x, y = use_from("04a_reinforce.ipynb", "x", "y")``: names this notebook takes from another one."""
+    return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id == "use_from")
+
+
 def load_notebook_function(notebook: str | Path, name: str) -> Callable:
     """A training function defined in a notebook, with what it needs from the notebook.
 
     Runs, in cell order, the top-level ``import`` statements, ``def`` and ``class`` definitions and
-    the assignments to names that start with a capital letter (``CONFIG = dict(...)``,
-    ``Batch = namedtuple(...)``) of every code cell; nothing else (no training, no plots). A
+    the assignments to names that start with a capital letter (``Batch = namedtuple(...)``,
+    ``GAMMA = 0.99``) and the names taken from another notebook with
+    :func:`course_lib.reuse.use_from` (run from this notebook's folder) of every code cell; nothing else (no training, no plots). A
     statement that fails (it needed something computed in the notebook) is skipped.
     """
     path = Path(notebook)
@@ -59,13 +67,15 @@ def load_notebook_function(notebook: str | Path, name: str) -> Callable:
         except SyntaxError:
             continue
         for node in tree.body:
-            wanted = isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) or (
+            reused = _is_use_from(node)
+            wanted = reused or isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) or (
                 isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id[:1].isupper()
                                                      for t in node.targets))
             if not wanted:
                 continue
-            try:
-                exec(compile(ast.Module([node], []), f"<{path.name}>", "exec", dont_inherit=True), namespace)
+            try:   # use_from finds the other notebook relative to the folder this one runs in
+                with contextlib.chdir(path.parent) if reused else contextlib.nullcontext():
+                    exec(compile(ast.Module([node], []), f"<{path.name}>", "exec", dont_inherit=True), namespace)
             except Exception:  # noqa: BLE001 (a statement that needs the notebook's state)
                 continue
     if not callable(namespace.get(name)):

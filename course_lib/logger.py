@@ -2,7 +2,7 @@
 and (when given a folder) the run written to disk as it trains.
 
     log = TrainingLogger(total_steps=50_000, desc="DQN", threshold=SOLVED_RETURN["CartPole-v1"],   # course_lib.envs
-                         run_dir=run_path("03a_dqn", "dqn", seed=0), config=CONFIG)
+                         run_dir=run_path("03a_dqn", "dqn", seed=0), config=as_record(config))   # course_lib.hyperparams
     for step in range(total_steps):
         ...
         log.step()                             # advances the progress bar

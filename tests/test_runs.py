@@ -323,3 +323,14 @@ def test_notebook_bar_is_green_when_solved_early(monkeypatch):
     stopped.step(600)
     stopped.close()
     assert stopped._bar.container.children[1].bar_style == "danger", "stopped early without success: red"
+
+
+def test_load_notebook_function_takes_what_the_notebook_takes_from_another(tmp_path, monkeypatch):
+    """`./course run` on 04b: train_vpg_gae uses 4a's mlp, which 04b takes with use_from; the loader runs that
+    line from the notebook's folder, wherever it is called from."""
+    monkeypatch.chdir(tmp_path)
+    nb = Path(__file__).resolve().parents[1] / "notebooks" / "04_policy_gradient" / "04b_gae_gaussian.ipynb"
+    train = experiments.load_notebook_function(nb, "train_vpg_gae")
+    assert callable(train.__globals__["mlp"]) and "VPGGAEConfig" in train.__globals__
+    with pytest.raises(TypeError, match="has no setting 'lr_policy'"):
+        train(lr_policy=1e-3)
