@@ -94,3 +94,23 @@ def test_configs_take_changes_and_reject_typos(vpg, vpg_gae, name, fields):
         config.gamma = 0.5
     with pytest.raises(TypeError, match=fields):           # the message lists the valid settings
         train(seed=0, lr=1e-3)
+
+
+def test_train_vpg_gae_keeps_the_policy_of_its_best_evaluation(vpg_gae):
+    """history["kept_eval"]: at each evaluation, the copy of the best evaluation so far (replaced only by a strictly
+    better one) played from the online evaluation's start states; history["kept_policy"] is that copy."""
+    from course_lib.envs import make_env
+    from course_lib.evaluation import evaluate
+    config = vpg_gae["VPGGAEConfig"](env_id="CartPole-v1", total_steps=1200, n_envs=2, steps_per_env=50, eval_every=1,
+                                     eval_episodes=2, hidden=16)
+    policy, _, h = vpg_gae["train_vpg_gae"](config, seed=0)
+    online, kept = h["eval"], h["kept_eval"]
+    assert len(online) == len(kept) == 12
+    new_best = [score > max(online[:i], default=-float("inf")) for i, score in enumerate(online)]
+    assert all(k == score for k, score, new in zip(kept, online, new_best) if new)   # a new best is the kept copy
+    assert not new_best[-1], "this seed must end below its best for the test to mean something"
+    # the last evaluation played the kept copy (the first evaluation of the best score) from its own start states
+    replay = evaluate(make_env("CartPole-v1"), lambda x: h["kept_policy"].greedy(x[None])[0], n_episodes=2,
+                      seed=10_000 + h["eval_steps"][-1]).mean
+    assert replay == kept[-1] != online[-1]
+    assert any(not torch.equal(a, b) for a, b in zip(h["kept_policy"].parameters(), policy.parameters()))
