@@ -114,3 +114,24 @@ def test_train_vpg_gae_keeps_the_policy_of_its_best_evaluation(vpg_gae):
                       seed=10_000 + h["eval_steps"][-1]).mean
     assert replay == kept[-1] != online[-1]
     assert any(not torch.equal(a, b) for a, b in zip(h["kept_policy"].parameters(), policy.parameters()))
+
+
+def test_train_vpg_gae_anneals_both_learning_rates_linearly_to_zero(vpg_gae, monkeypatch):
+    """anneal_lr=True: before each batch both etas are eta * (1 - steps done / total_steps); by default they stay."""
+    steps_lr = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, *args, **kwargs):
+            steps_lr.append(self.param_groups[0]["lr"])
+            return super().step(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
+    config = vpg_gae["VPGGAEConfig"](total_steps=400, n_envs=1, steps_per_env=100, v_epochs=1, eval_every=4,
+                                     eval_episodes=1, hidden=8)
+    vpg_gae["train_vpg_gae"](config, seed=0, anneal_lr=True)
+    # per update: one policy step, then one critic step (one minibatch of 100 <= 500, one epoch)
+    assert steps_lr[0::2] == pytest.approx([5e-3 * f for f in (1.0, 0.75, 0.5, 0.25)])
+    assert steps_lr[1::2] == pytest.approx([3e-3 * f for f in (1.0, 0.75, 0.5, 0.25)])
+    steps_lr.clear()
+    vpg_gae["train_vpg_gae"](config, seed=0)
+    assert steps_lr == pytest.approx([5e-3, 3e-3] * 4)
