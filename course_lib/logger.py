@@ -83,6 +83,15 @@ class TrainingLogger:
         self._handle = None
         self._last_draw = 0.0
 
+    def write_run_to(self, run_dir: str | Path, config: dict) -> None:
+        """Write this run to ``run_dir`` from now on, for a logger made without a folder (a training function
+        given a caller's logger and a ``run_dir``): ``config.json`` at once, then every value logged later.
+        Raises ``ValueError`` if the logger writes to a folder already."""
+        if self.run is not None:
+            raise ValueError(f"this logger writes its run to {self.run.path} already: give the folder to the "
+                             "logger or to the training function, not both")
+        self.run = RunWriter(run_dir, config=config)
+
     @property
     def seconds(self) -> float:
         """Training seconds since the logger was created (paused blocks and drawing excluded)."""

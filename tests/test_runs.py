@@ -334,3 +334,17 @@ def test_load_notebook_function_takes_what_the_notebook_takes_from_another(tmp_p
     assert callable(train.__globals__["mlp"]) and "VPGGAEConfig" in train.__globals__
     with pytest.raises(TypeError, match="has no setting 'lr_policy'"):
         train(lr_policy=1e-3)
+
+
+def test_a_logger_writes_its_run_to_a_folder_given_later_and_only_one(tmp_path):
+    log = TrainingLogger(10, live_plot=False)
+    log.step(3)
+    log.write_run_to(tmp_path / "a", config={"lr": 0.1})
+    log.log(loss=0.5)
+    with pytest.raises(ValueError, match="writes its run to .* already"):
+        log.write_run_to(tmp_path / "b", config={})
+    log.close()
+    run = read_run(tmp_path / "a")
+    assert run.config == {"lr": 0.1} and run.status["status"] == "finished"
+    assert list(run.curve("loss")[1]) == [0.5] and list(run.curve("loss")[0]) == [3]
+    assert not (tmp_path / "b").exists()
