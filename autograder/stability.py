@@ -121,18 +121,21 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
 
 def save_evals(rows: dict, path, label: str, note: str = "") -> Path:
     """Append the evaluations of ``rows`` (from :func:`measure`) to a CSV ``label,seed,step,eval_return``."""
+    import csv
+
     path = Path(path)
     new = not path.exists()
-    with path.open("a") as f:
+    with path.open("a", newline="") as f:
         if new:
             f.write("# greedy evaluations (10 episodes from fresh start states every eval_every steps), "
                     "written by python -m autograder.stability --save\n")
             f.write("label,seed,step,eval_return\n")
         if note:
             f.write(f"# {label}: {note}\n")
+        writer = csv.writer(f, lineterminator="\n")   # quotes a label that holds a comma
         for seed, s in rows.items():
             for step, value in zip(s["eval_steps"], s["evals"]):
-                f.write(f"{label},{seed},{step},{value}\n")
+                writer.writerow([label, seed, step, value])
     return path
 
 

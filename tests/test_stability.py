@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import math
 
-from autograder.stability import format_table, measure, summarize
+import csv
+
+from autograder.stability import format_table, measure, save_evals, summarize
 
 
 def test_summarize_counts_the_evaluations_after_the_first_crossing():
@@ -33,6 +35,20 @@ def test_format_table_rows_and_medians():
     assert lines[4] == "| 2 | - | - | - (0 later evals) | 30.0 |"
     # medians over the seeds that have the figure: steps (2, 4) -> 3; seconds 15.0; stayed 75%; final 400
     assert lines[5] == "| median | 3 | 15.0 | 75% | 400.0 |"
+
+
+def test_save_evals_round_trips_a_label_with_a_comma(tmp_path):
+    """The CSV that notebook 3a's section 8 draws: a label such as "lr 2.3e-3 to 1e-4, bursts of 64" must
+    come back whole, with its seeds, steps and returns (it used to be written unquoted and split apart)."""
+    rows = {0: dict(eval_steps=[2000, 4000], evals=[120, 500]), 3: dict(eval_steps=[2000], evals=[77])}
+    path = save_evals(rows, tmp_path / "evals.csv", "lr 2.3e-3 to 1e-4, bursts of 64", note="a note, with a comma")
+    save_evals({1: dict(eval_steps=[2000], evals=[9])}, path, "plain")
+    with path.open() as f:
+        read = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert [(r["label"], r["seed"], r["step"], r["eval_return"]) for r in read] == [
+        ("lr 2.3e-3 to 1e-4, bursts of 64", "0", "2000", "120"), ("lr 2.3e-3 to 1e-4, bursts of 64", "0", "4000", "500"),
+        ("lr 2.3e-3 to 1e-4, bursts of 64", "3", "2000", "77"), ("plain", "1", "2000", "9")]
+    assert all(None not in r for r in read)          # no field spilled over
 
 
 def test_measure_runs_the_notebook_training_on_a_tiny_budget():
