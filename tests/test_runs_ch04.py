@@ -135,3 +135,24 @@ def test_train_vpg_gae_anneals_both_learning_rates_linearly_to_zero(vpg_gae, mon
     steps_lr.clear()
     vpg_gae["train_vpg_gae"](config, seed=0)
     assert steps_lr == pytest.approx([5e-3, 3e-3] * 4)
+
+
+def test_train_vpg_gae_chooses_its_kept_copy_on_more_episodes(vpg_gae):
+    """keep_episodes > 0: the evaluations (and the training) are those of keep_episodes=0, only the choice of the kept
+    copy changes: a policy that beats the kept copy on an evaluation's start states replaces it only if it also does
+    better on keep_episodes fixed start states (seeds VALIDATION_SEED + i)."""
+    from course_lib.envs import make_env
+    from course_lib.evaluation import evaluate
+    config = vpg_gae["VPGGAEConfig"](total_steps=2000, n_envs=2, steps_per_env=100, eval_every=1, eval_episodes=2,
+                                     hidden=16, keep_episodes=4)
+    policy, _, h = vpg_gae["train_vpg_gae"](config, seed=0)
+    _, _, plain = vpg_gae["train_vpg_gae"](config, seed=0, keep_episodes=0)
+    assert h["eval"] == plain["eval"]                       # the measurement is untouched
+    assert h["kept_eval"] != plain["kept_eval"]             # the choice is not
+    env = make_env("Pendulum-v1")
+    play = lambda pi, n, seed: evaluate(env, lambda x: pi.greedy(x[None])[0], n_episodes=n, seed=seed).mean
+    assert play(h["kept_policy"], 2, 10_000 + h["eval_steps"][-1]) == h["kept_eval"][-1]   # same start states
+    # the last evaluation: the policy beat the kept copy on those start states (a candidate) but not on the fixed ones
+    assert h["eval"][-1] > h["kept_eval"][-1], "this seed must end with a rejected candidate for the test to mean something"
+    validation = vpg_gae["VALIDATION_SEED"]
+    assert play(policy, 4, validation) <= play(h["kept_policy"], 4, validation)
