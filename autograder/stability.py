@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import csv
 import os
 import sys
 from pathlib import Path
@@ -121,8 +122,6 @@ def measure(seeds=(0, 1, 2), overrides: dict | None = None, notebook: Path = NOT
 
 def save_evals(rows: dict, path, label: str, note: str = "") -> Path:
     """Append the evaluations of ``rows`` (from :func:`measure`) to a CSV ``label,seed,step,eval_return``."""
-    import csv
-
     path = Path(path)
     new = not path.exists()
     with path.open("a", newline="") as f:

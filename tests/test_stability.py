@@ -1,9 +1,8 @@
 """autograder.stability: the arithmetic of "stays solved" and its table, by hand; one tiny real run."""
 from __future__ import annotations
 
-import math
-
 import csv
+import math
 
 from autograder.stability import format_table, measure, save_evals, summarize
 
